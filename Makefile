@@ -1,0 +1,73 @@
+# vps-operator — every developer and CI entry point.
+# `make test` and `make dev` work on a fresh machine: they fetch Node 24 from the npm registry
+# (the machine's node may be older), install the locked npm packages, and build the local
+# Kubernetes control plane from Go modules. Slow artefacts are cached outside the work tree in
+# $(CACHE_DIR) so a fresh clone on the same machine (as CI makes) reuses them.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_VERSION := 24.21.0
+CACHE_DIR ?= $(HOME)/.cache/vps-operator
+NODE_PLATFORM := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+NODE_HOME := $(CACHE_DIR)/node-$(NODE_VERSION)
+NODE_BIN := $(NODE_HOME)/node_modules/node-$(NODE_PLATFORM)/bin
+K8S_VERSION := $(shell cat test/controlplane/VERSION 2>/dev/null || echo unknown)
+CONTROLPLANE_DIR ?= $(CACHE_DIR)/controlplane-v$(K8S_VERSION)
+
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export CONTROLPLANE_DIR
+export VPS_CACHE_DIR := $(CACHE_DIR)
+# npm must not write into the user's global config or prompt.
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+.PHONY: help node deps controlplane lint typecheck unit test dev run bench chaos clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 16
+
+node: $(NODE_BIN)/node ## install the pinned Node.js 24 from the npm registry (cached)
+$(NODE_BIN)/node:
+	@echo ">> installing Node.js $(NODE_VERSION) ($(NODE_PLATFORM)) into $(NODE_HOME)"
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch Node $(NODE_VERSION); install nodejs/npm first" >&2; exit 1; }
+	@rm -rf $(NODE_HOME).tmp && mkdir -p $(NODE_HOME).tmp
+	npm install --no-save --no-package-lock --prefix $(NODE_HOME).tmp node-$(NODE_PLATFORM)@$(NODE_VERSION)
+	@rm -rf $(NODE_HOME) && mv $(NODE_HOME).tmp $(NODE_HOME)
+	@$(NODE_BIN)/node --version
+
+deps: node node_modules/.installed ## install the locked npm packages
+node_modules/.installed: package-lock.json | $(NODE_BIN)/node
+	npm ci --no-audit --no-fund
+	@touch $@
+
+controlplane: ## build kube-apiserver, etcd and kubectl from Go modules (cached by version)
+	bash test/controlplane/build.sh
+
+lint: deps ## biome lint + format check
+	biome check .
+
+typecheck: deps ## tsc --noEmit over src, test and bench
+	tsc --noEmit -p tsconfig.json
+
+unit: deps ## unit tests only (no control plane needed)
+	vitest run test/unit
+
+test: deps controlplane lint typecheck ## everything CI runs: lint, type-check, unit, integration, bench smoke
+	vitest run
+
+dev: deps controlplane ## the local demo: control plane + simulator + operator + samples
+	node src/cli.ts dev
+
+run: dev ## alias of dev
+
+bench: deps controlplane ## benchmarks; writes bench/RESULTS.md
+	node bench/run.ts
+
+chaos: deps controlplane ## the long reliability suite; writes test/chaos/RESULTS.md
+	CHAOS_LONG=1 vitest run test/chaos
+
+clean: ## remove local build outputs (not the shared cache)
+	rm -rf node_modules .cache coverage
