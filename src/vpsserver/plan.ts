@@ -1,0 +1,419 @@
+// plan(): the whole decision of one reconcile pass as a pure function of the resource and what
+// was observed at VPS.org. No I/O, no clock (now is an input), so every rule of DESIGN.md's
+// "Reconcile semantics" is a row of a table test (test/unit/vpsserver-plan.test.ts). The pass
+// acts on the one action returned, then observes again: at most one provider write per pass.
+import {
+  type CredentialsCheck,
+  type Observation,
+  type ObservedServer,
+  type StallMemory,
+  TRANSITIONAL_STATES,
+} from './observed.ts';
+import {
+  CREATE_PENDING_ANNOTATION,
+  desiredServerName,
+  FINALIZER,
+  PAUSED_ANNOTATION,
+  REBOOT_PENDING_ANNOTATION,
+  type VpsServer,
+} from './types.ts';
+
+export interface CreateRequest {
+  name: string;
+  planId: number;
+  osId: number;
+  location: string;
+  hostname?: string;
+  sshKeyId?: number;
+  backupsEnabled: boolean;
+}
+
+export interface ServerChanges {
+  name?: string;
+  hostname?: string;
+  backupsEnabled?: boolean;
+}
+
+/** Why a resource is at rest or waiting; becomes the Ready condition's reason. */
+export type RestReason =
+  | 'Available'
+  | 'Stopped'
+  | 'Suspended'
+  | 'Paused'
+  | 'Observed'
+  | 'ServerNotFound'
+  | 'UnknownState'
+  | 'Deleting'
+  | 'Provisioning'
+  | 'Transitioning'
+  | 'Creating'
+  | 'Stalled';
+
+export type Action =
+  | { type: 'AddFinalizer' }
+  | { type: 'RemoveFinalizer'; reason: string }
+  | { type: 'Create'; request: CreateRequest }
+  | { type: 'Adopt'; serverId: number; reason: 'SpecServerId' | 'LostCreateResponse' }
+  | { type: 'Update'; serverId: number; changes: ServerChanges }
+  | { type: 'Start'; serverId: number }
+  | { type: 'Stop'; serverId: number }
+  | { type: 'Reboot'; serverId: number; requestedAt: string }
+  | { type: 'RecordReboot'; requestedAt: string; outcome: 'Done' | 'Skipped' | 'Unknown' }
+  | { type: 'Delete'; serverId: number }
+  | { type: 'ForgetServer'; serverId: number }
+  | { type: 'Wait'; ms: number; reason: RestReason; message: string }
+  | { type: 'Nothing'; reason: RestReason; message: string }
+  | { type: 'Stalled'; reason: string; message: string };
+
+/** Actions that call VPS.org: only these go through the provider call budget. */
+export const PROVIDER_WRITES: ReadonlySet<Action['type']> = new Set([
+  'Create',
+  'Update',
+  'Start',
+  'Stop',
+  'Reboot',
+  'Delete',
+]);
+
+export interface PlanTimings {
+  /** How long to wait before looking again at a server in a transitional state. */
+  transitionalWaitMs: number;
+  /**
+   * How long after a create-pending marker a list must have been taken before "the server is
+   * not in the list" proves that the lost create made nothing: the create request's timeout
+   * plus a margin.
+   */
+  createProofMs: number;
+  /** Tolerated difference between the provider's clock and ours when matching created_at. */
+  clockSkewMs: number;
+}
+
+export const DEFAULT_TIMINGS: PlanTimings = {
+  transitionalWaitMs: 5_000,
+  createProofMs: 20_000,
+  clockSkewMs: 300_000,
+};
+
+export interface PlanInput {
+  vps: VpsServer;
+  credentials: CredentialsCheck;
+  observed: Observation;
+  /** The last terminal refusal still in force (same generation and credentials), if any. */
+  stall?: StallMemory;
+  timings?: PlanTimings;
+}
+
+export interface CreatePending {
+  at: number;
+  name: string;
+}
+
+/** Reads the create-pending marker. A marker that cannot be read is treated as "at the epoch". */
+export function createPendingOf(vps: VpsServer): CreatePending | undefined {
+  const raw = vps.metadata.annotations[CREATE_PENDING_ANNOTATION];
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as { at?: unknown; name?: unknown };
+    const at = typeof parsed.at === 'string' ? Date.parse(parsed.at) : Number.NaN;
+    const name = typeof parsed.name === 'string' ? parsed.name : desiredServerName(vps);
+    return { at: Number.isNaN(at) ? 0 : at, name };
+  } catch {
+    return { at: 0, name: desiredServerName(vps) };
+  }
+}
+
+export const formatCreatePending = (p: { at: number; name: string }): string =>
+  JSON.stringify({ at: new Date(p.at).toISOString(), name: p.name });
+
+/** The server id this resource manages, if it knows one. */
+export const managedServerId = (vps: VpsServer): number | undefined =>
+  vps.status.serverId ?? vps.spec.serverId;
+
+const isPaused = (vps: VpsServer) => vps.metadata.annotations[PAUSED_ANNOTATION] === 'true';
+
+export function plan(input: PlanInput): Action {
+  const { vps, credentials, observed } = input;
+  const timings = input.timings ?? DEFAULT_TIMINGS;
+  const hasFinalizer = vps.metadata.finalizers.includes(FINALIZER);
+  const observeOnly = vps.spec.managementPolicy === 'ObserveOnly';
+
+  // Deletion comes first: once the user deleted the resource, nothing else matters.
+  if (vps.metadata.deletionTimestamp !== undefined) {
+    if (!hasFinalizer)
+      return {
+        type: 'Nothing',
+        reason: 'Deleting',
+        message: 'Waiting for Kubernetes to remove the resource',
+      };
+    return planDeletion(input, timings);
+  }
+
+  // ObserveOnly never deletes, so it needs no finalizer; everything else does, before any create,
+  // so that a server can never exist without the finalizer that cleans it up.
+  if (!hasFinalizer && !observeOnly) return { type: 'AddFinalizer' };
+
+  if (!credentials.ok) return { type: 'Stalled', reason: credentials.reason, message: credentials.message };
+
+  // A refusal only a human can fix is not retried until the spec or the credentials change.
+  if (input.stall !== undefined)
+    return { type: 'Stalled', reason: input.stall.reason, message: input.stall.message };
+
+  const serverId = managedServerId(vps);
+  if (serverId === undefined) return planWithoutServer(input, timings);
+
+  const server = observed.server;
+  if (server === undefined) return planLostServer(vps, serverId);
+
+  // Adoption through spec.serverId: check that it is the server the spec describes.
+  if (vps.status.serverId === undefined) {
+    const mismatch = adoptionMismatch(vps, server);
+    if (mismatch !== undefined) return { type: 'Stalled', reason: 'AdoptionMismatch', message: mismatch };
+    return { type: 'Adopt', serverId, reason: 'SpecServerId' };
+  }
+
+  if (observeOnly) return restingState(vps, server, 'Observed');
+  if (isPaused(vps)) {
+    return {
+      type: 'Nothing',
+      reason: 'Paused',
+      message: `Annotation ${PAUSED_ANNOTATION}=true: no changes are sent to VPS.org`,
+    };
+  }
+  if (server.deleteRequested) {
+    return {
+      type: 'Wait',
+      ms: timings.transitionalWaitMs,
+      reason: 'Deleting',
+      message: `Server ${server.id} is being deleted`,
+    };
+  }
+  if (TRANSITIONAL_STATES.has(server.state)) {
+    return {
+      type: 'Wait',
+      ms: timings.transitionalWaitMs,
+      reason: server.state === 'provisioning' ? 'Provisioning' : 'Transitioning',
+      message: `Server ${server.id} is ${server.state}`,
+    };
+  }
+  if (server.state === 'suspended') {
+    return {
+      type: 'Nothing',
+      reason: 'Suspended',
+      message: `Server ${server.id} is suspended by VPS.org; contact VPS.org support`,
+    };
+  }
+  if (server.state !== 'active' && server.state !== 'stopped') {
+    return {
+      type: 'Wait',
+      ms: timings.transitionalWaitMs * 6,
+      reason: 'UnknownState',
+      message: `Server ${server.id} is in state "${server.state}", which the operator does not know; not acting on it`,
+    };
+  }
+  return planSteadyServer(vps, server);
+}
+
+function planDeletion(input: PlanInput, timings: PlanTimings): Action {
+  const { vps, credentials, observed } = input;
+  if (vps.spec.deletionPolicy === 'Orphan' || vps.spec.managementPolicy === 'ObserveOnly') {
+    return { type: 'RemoveFinalizer', reason: 'Orphaned' };
+  }
+  const serverId = managedServerId(vps);
+  const pending = createPendingOf(vps);
+  if (serverId === undefined && pending === undefined)
+    return { type: 'RemoveFinalizer', reason: 'NeverCreated' };
+  if (isPaused(vps)) {
+    return {
+      type: 'Nothing',
+      reason: 'Paused',
+      message: `Annotation ${PAUSED_ANNOTATION}=true: the server is not deleted until it is removed`,
+    };
+  }
+  if (!credentials.ok) return { type: 'Stalled', reason: credentials.reason, message: credentials.message };
+
+  if (serverId === undefined) {
+    // A create may have happened whose answer was lost: find it and delete it, or prove none exists.
+    const found = oldest(observed.candidates);
+    if (found !== undefined) return { type: 'Delete', serverId: found.id };
+    if (pending !== undefined && observed.snapshotAt < pending.at + timings.createProofMs) {
+      return {
+        type: 'Wait',
+        ms: timings.transitionalWaitMs,
+        reason: 'Deleting',
+        message: 'Making sure an interrupted create left no server behind',
+      };
+    }
+    return { type: 'RemoveFinalizer', reason: 'NeverCreated' };
+  }
+  const server = observed.server;
+  if (server === undefined) return { type: 'RemoveFinalizer', reason: 'Deleted' };
+  if (server.deleteRequested || TRANSITIONAL_STATES.has(server.state)) {
+    return {
+      type: 'Wait',
+      ms: timings.transitionalWaitMs,
+      reason: 'Deleting',
+      message: `Server ${server.id} is ${server.deleteRequested ? 'being deleted' : server.state}`,
+    };
+  }
+  return { type: 'Delete', serverId: server.id };
+}
+
+function planWithoutServer(input: PlanInput, timings: PlanTimings): Action {
+  const { vps, observed } = input;
+  if (isPaused(vps)) {
+    return {
+      type: 'Nothing',
+      reason: 'Paused',
+      message: `Annotation ${PAUSED_ANNOTATION}=true: the server is not created until it is removed`,
+    };
+  }
+  const pending = createPendingOf(vps);
+  if (pending !== undefined) {
+    // The last create's outcome is unknown (crash, or its answer was lost). Adopt what it made;
+    // create again only once a list taken long enough after it proves it made nothing.
+    const found = oldest(observed.candidates);
+    if (found !== undefined) return { type: 'Adopt', serverId: found.id, reason: 'LostCreateResponse' };
+    if (observed.snapshotAt < pending.at + timings.createProofMs) {
+      return {
+        type: 'Wait',
+        ms: timings.transitionalWaitMs,
+        reason: 'Creating',
+        message: 'Checking whether an interrupted create made a server',
+      };
+    }
+  }
+  return { type: 'Create', request: createRequestOf(vps) };
+}
+
+function planLostServer(vps: VpsServer, serverId: number): Action {
+  if (vps.spec.serverId !== undefined) {
+    return {
+      type: 'Stalled',
+      reason: 'ServerNotFound',
+      message: `Server ${serverId} named in spec.serverId does not exist at VPS.org for these credentials`,
+    };
+  }
+  if (vps.spec.managementPolicy === 'ObserveOnly') {
+    return {
+      type: 'Nothing',
+      reason: 'ServerNotFound',
+      message: `Server ${serverId} no longer exists at VPS.org`,
+    };
+  }
+  if (isPaused(vps)) {
+    return {
+      type: 'Nothing',
+      reason: 'Paused',
+      message: `Server ${serverId} no longer exists at VPS.org; not recreated while paused`,
+    };
+  }
+  // Deleted outside Kubernetes: forget it (with a Warning event) so the next pass recreates it.
+  return { type: 'ForgetServer', serverId };
+}
+
+function planSteadyServer(vps: VpsServer, server: ObservedServer): Action {
+  const changes = driftedFields(vps, server);
+  if (changes !== undefined) return { type: 'Update', serverId: server.id, changes };
+
+  const wantRunning = vps.spec.powerState === 'Running';
+  if (wantRunning && server.state === 'stopped') return { type: 'Start', serverId: server.id };
+  if (!wantRunning && server.state === 'active') return { type: 'Stop', serverId: server.id };
+
+  const reboot = vps.spec.rebootRequestedAt;
+  if (reboot !== undefined && reboot !== vps.status.lastRebootRequestedAt) {
+    // A reboot whose request went out but whose answer never came is not sent twice.
+    if (vps.metadata.annotations[REBOOT_PENDING_ANNOTATION] === reboot) {
+      return { type: 'RecordReboot', requestedAt: reboot, outcome: 'Unknown' };
+    }
+    if (!wantRunning) return { type: 'RecordReboot', requestedAt: reboot, outcome: 'Skipped' };
+    return { type: 'Reboot', serverId: server.id, requestedAt: reboot };
+  }
+  return restingState(vps, server, wantRunning ? 'Available' : 'Stopped');
+}
+
+function restingState(vps: VpsServer, server: ObservedServer, reason: RestReason): Action {
+  const what = reason === 'Observed' ? 'observed (ObserveOnly)' : `${server.state}, as the spec asks`;
+  return {
+    type: 'Nothing',
+    reason,
+    message: `Server ${server.id} (${vps.spec.name ?? vps.metadata.name}) is ${what}`,
+  };
+}
+
+/** The mutable fields whose value at VPS.org differs from the spec; undefined when none. */
+export function driftedFields(vps: VpsServer, server: ObservedServer): ServerChanges | undefined {
+  const changes: ServerChanges = {};
+  const name = desiredServerName(vps);
+  if (server.name !== name) changes.name = name;
+  if (vps.spec.hostname !== undefined && server.hostname !== vps.spec.hostname)
+    changes.hostname = vps.spec.hostname;
+  if (server.backupsEnabled !== undefined && server.backupsEnabled !== vps.spec.backupsEnabled) {
+    changes.backupsEnabled = vps.spec.backupsEnabled;
+  }
+  return Object.keys(changes).length > 0 ? changes : undefined;
+}
+
+function adoptionMismatch(vps: VpsServer, server: ObservedServer): string | undefined {
+  const diffs: string[] = [];
+  const { planId, osId, location } = vps.spec;
+  if (planId !== undefined && planId !== server.plan.id)
+    diffs.push(`spec.planId is ${planId} but the server has plan ${server.plan.id}`);
+  if (osId !== undefined && osId !== server.os.id)
+    diffs.push(`spec.osId is ${osId} but the server has OS ${server.os.id}`);
+  if (location !== undefined && location !== server.location) {
+    diffs.push(`spec.location is ${location} but the server is in ${server.location}`);
+  }
+  if (diffs.length === 0) return undefined;
+  return `Server ${server.id} does not match the spec: ${diffs.join('; ')}. Fix the spec (or unset these fields) to adopt it`;
+}
+
+function createRequestOf(vps: VpsServer): CreateRequest {
+  const { planId, osId, location, hostname, sshKeyId, backupsEnabled } = vps.spec;
+  // The CRD requires planId, osId and location whenever serverId is unset.
+  if (planId === undefined || osId === undefined || location === undefined) {
+    throw new Error('spec.planId, spec.osId and spec.location are required to create a server');
+  }
+  return {
+    name: desiredServerName(vps),
+    planId,
+    osId,
+    location,
+    ...(hostname !== undefined && { hostname }),
+    ...(sshKeyId !== undefined && { sshKeyId }),
+    backupsEnabled,
+  };
+}
+
+/**
+ * Candidates for "the server a create with this marker made": same name, location, plan and
+ * OS, created no earlier than the marker (less the tolerated clock skew).
+ */
+export function createCandidates(
+  vps: VpsServer,
+  servers: Iterable<ObservedServer>,
+  timings = DEFAULT_TIMINGS,
+): ObservedServer[] {
+  const pending = createPendingOf(vps);
+  if (pending === undefined || managedServerId(vps) !== undefined) return [];
+  const out: ObservedServer[] = [];
+  for (const s of servers) {
+    if (
+      s.name === pending.name &&
+      s.location === vps.spec.location &&
+      s.plan.id === vps.spec.planId &&
+      s.os.id === vps.spec.osId &&
+      s.createdAt >= pending.at - timings.clockSkewMs &&
+      !s.deleteRequested
+    ) {
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+const oldest = (servers: ObservedServer[]): ObservedServer | undefined =>
+  servers.reduce<ObservedServer | undefined>(
+    (a, s) =>
+      a === undefined || s.createdAt < a.createdAt || (s.createdAt === a.createdAt && s.id < a.id) ? s : a,
+    undefined,
+  );

@@ -1,0 +1,163 @@
+// report(): the status a pass writes, as a pure function of the resource, the action it
+// planned, how that action ended and the server as now known. Conditions follow kstatus
+// (Ready, Reconciling, Stalled) plus Synced (did the last call to VPS.org succeed), so
+// `kubectl wait --for=condition=Ready`, Argo CD and Flux understand the resource without plug-ins.
+import type { ObservedServer } from './observed.ts';
+import type { Action } from './plan.ts';
+import type { Condition, ConditionType, VpsServer, VpsServerStatus } from './types.ts';
+
+/** How the action of a pass ended. */
+export type ActOutcome =
+  | { ok: true }
+  /** A failure that backs off and retries by itself. */
+  | { ok: false; terminal: false; reason: string; message: string }
+  /** A refusal only a human can fix: the resource becomes Stalled. */
+  | { ok: false; terminal: true; reason: string; message: string };
+
+export interface ReportInput {
+  vps: VpsServer;
+  action: Action;
+  outcome: ActOutcome;
+  /** The managed server as known after the action (undefined when there is none). */
+  server: ObservedServer | undefined;
+  /** ISO time used for conditions that change in this pass. */
+  now: string;
+}
+
+const ACTION_PROGRESS: Partial<Record<Action['type'], { reason: string; message: (a: Action) => string }>> = {
+  AddFinalizer: { reason: 'Initializing', message: () => 'Adding the finalizer' },
+  Create: { reason: 'Creating', message: () => 'Creating the server at VPS.org' },
+  Adopt: { reason: 'Adopting', message: (a) => `Adopting server ${'serverId' in a ? a.serverId : ''}` },
+  Update: {
+    reason: 'Updating',
+    message: (a) => `Updating ${a.type === 'Update' ? Object.keys(a.changes).join(', ') : ''}`,
+  },
+  Start: { reason: 'Starting', message: () => 'Starting the server' },
+  Stop: { reason: 'Stopping', message: () => 'Stopping the server' },
+  Reboot: { reason: 'Rebooting', message: () => 'Rebooting the server' },
+  RecordReboot: { reason: 'Rebooting', message: () => 'Recording the reboot request' },
+  Delete: { reason: 'Deleting', message: () => 'Deleting the server at VPS.org' },
+  RemoveFinalizer: { reason: 'Deleting', message: () => 'Removing the finalizer' },
+  ForgetServer: {
+    reason: 'Recreating',
+    message: (a) =>
+      `Server ${'serverId' in a ? a.serverId : ''} was deleted outside Kubernetes; recreating it`,
+  },
+};
+
+const SERVER_FIELDS = [
+  'serverId',
+  'state',
+  'ipAddress',
+  'ipv6Address',
+  'location',
+  'hostname',
+  'plan',
+  'os',
+  'resourceUsage',
+] as const;
+
+const READY_REASONS = new Set(['Available', 'Stopped', 'Observed']);
+
+/** The status this pass should write. Compare with the current one to skip no-op writes. */
+export function report({ vps, action, outcome, server, now }: ReportInput): VpsServerStatus {
+  const status: VpsServerStatus = { ...vps.status, observedGeneration: vps.metadata.generation };
+  if (server !== undefined) Object.assign(status, serverFields(server));
+  if (action.type === 'ForgetServer' && outcome.ok) {
+    for (const field of SERVER_FIELDS) delete status[field];
+  }
+
+  const want: Record<ConditionType, Omit<Condition, 'lastTransitionTime' | 'type'>> = {
+    Ready: { status: 'False', reason: 'Reconciling', message: '' },
+    Reconciling: { status: 'False', reason: 'Idle', message: '' },
+    Stalled: { status: 'False', reason: 'Healthy', message: '' },
+    Synced: { status: 'True', reason: 'ReconcileSuccess', message: 'The last call to VPS.org succeeded' },
+  };
+
+  if (!outcome.ok && outcome.terminal) {
+    want.Stalled = { status: 'True', reason: outcome.reason, message: outcome.message };
+    want.Ready = { status: 'False', reason: outcome.reason, message: outcome.message };
+    want.Synced = { status: 'False', reason: outcome.reason, message: outcome.message };
+  } else if (action.type === 'Stalled') {
+    want.Stalled = { status: 'True', reason: action.reason, message: action.message };
+    want.Ready = { status: 'False', reason: action.reason, message: action.message };
+    // Keep Synced as it was: a stall remembered from an earlier refusal is not a new call.
+    const prev = vps.status.conditions?.find((c) => c.type === 'Synced');
+    if (prev !== undefined) want.Synced = { status: prev.status, reason: prev.reason, message: prev.message };
+  } else if (action.type === 'Nothing') {
+    const ready = READY_REASONS.has(action.reason);
+    want.Ready = { status: ready ? 'True' : 'False', reason: action.reason, message: action.message };
+  } else {
+    const progress =
+      action.type === 'Wait'
+        ? { reason: action.reason, message: action.message }
+        : {
+            reason: ACTION_PROGRESS[action.type]?.reason ?? 'Reconciling',
+            message: ACTION_PROGRESS[action.type]?.message(action) ?? '',
+          };
+    want.Reconciling = { status: 'True', ...progress };
+    want.Ready = { status: 'False', ...progress };
+  }
+  if (!outcome.ok && !outcome.terminal) {
+    want.Synced = { status: 'False', reason: outcome.reason, message: outcome.message };
+    want.Reconciling = { status: 'True', reason: outcome.reason, message: outcome.message };
+  }
+
+  status.conditions = (Object.keys(want) as ConditionType[]).map((type) =>
+    condition(vps, type, want[type], now),
+  );
+  return status;
+}
+
+function condition(
+  vps: VpsServer,
+  type: ConditionType,
+  want: Omit<Condition, 'lastTransitionTime' | 'type'>,
+  now: string,
+): Condition {
+  const prev = vps.status.conditions?.find((c) => c.type === type);
+  const lastTransitionTime =
+    prev !== undefined && prev.status === want.status ? prev.lastTransitionTime : now;
+  return {
+    type,
+    status: want.status,
+    observedGeneration: vps.metadata.generation,
+    lastTransitionTime,
+    reason: want.reason,
+    message: want.message,
+  };
+}
+
+/** The status fields that mirror the server at VPS.org. */
+export function serverFields(server: ObservedServer): VpsServerStatus {
+  const fields: VpsServerStatus = {
+    serverId: server.id,
+    state: server.state,
+    location: server.location,
+    plan: { ...server.plan },
+    os: { ...server.os },
+  };
+  if (server.ipAddress !== null) fields.ipAddress = server.ipAddress;
+  if (server.hostname !== null && server.hostname !== '') fields.hostname = server.hostname;
+  if (server.ipv6Address !== undefined && server.ipv6Address !== null)
+    fields.ipv6Address = server.ipv6Address;
+  if (server.resourceUsage !== undefined) fields.resourceUsage = { ...server.resourceUsage };
+  return fields;
+}
+
+/** Whether writing `next` would change anything (key order and undefined fields ignored). */
+export function statusChanged(current: VpsServerStatus, next: VpsServerStatus): boolean {
+  return canonical(current) !== canonical(next);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined)
+            .sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}
