@@ -117,3 +117,43 @@ export const desiredServerName = (vps: VpsServer): string => vps.spec.name ?? vp
 /** `namespace/name`, the work-queue key. */
 export const keyOf = (vps: { metadata: { namespace?: string; name?: string } }): string =>
   `${vps.metadata.namespace ?? ''}/${vps.metadata.name ?? ''}`;
+
+/** Every spec field, checked against the CRD by a test and against VpsServerSpec by the compiler. */
+export const SPEC_FIELDS = [
+  'name',
+  'hostname',
+  'planId',
+  'osId',
+  'location',
+  'sshKeyId',
+  'backupsEnabled',
+  'powerState',
+  'rebootRequestedAt',
+  'deletionPolicy',
+  'managementPolicy',
+  'serverId',
+  'credentialsSecretRef',
+] as const satisfies readonly (keyof VpsServerSpec)[];
+
+/** Every status field, checked like SPEC_FIELDS. */
+export const STATUS_FIELDS = [
+  'serverId',
+  'state',
+  'ipAddress',
+  'ipv6Address',
+  'location',
+  'hostname',
+  'plan',
+  'os',
+  'resourceUsage',
+  'lastRebootRequestedAt',
+  'observedGeneration',
+  'conditions',
+] as const satisfies readonly (keyof VpsServerStatus)[];
+
+// Compile-time: a field added to the interfaces but not to the lists above fails the type-check.
+type Exhaustive<T extends never> = T;
+export type SpecFieldsAreExhaustive = Exhaustive<Exclude<keyof VpsServerSpec, (typeof SPEC_FIELDS)[number]>>;
+export type StatusFieldsAreExhaustive = Exhaustive<
+  Exclude<keyof VpsServerStatus, (typeof STATUS_FIELDS)[number]>
+>;
