@@ -1,0 +1,133 @@
+// The observation cache's merge rules: a list never undoes a newer write of ours, servers gone
+// from a later list vanish, and only observable changes are announced.
+import { describe, expect, it } from 'vitest';
+import { ObservationCache, type ObservationSource } from '../../src/vpsserver/observation-cache.ts';
+import type { ObservedServer } from '../../src/vpsserver/observed.ts';
+
+const srv = (id: number, o: Partial<ObservedServer> = {}): ObservedServer => ({
+  id,
+  name: `s${id}`,
+  hostname: null,
+  state: 'active',
+  ipAddress: null,
+  location: 'us-west',
+  plan: { id: 1, name: 'Standard VPS', vcpus: 2, memory: 4096, storage: 80 },
+  os: { id: 5, name: 'Ubuntu 22.04 LTS' },
+  createdAt: 0,
+  ...o,
+});
+
+/** A source whose list answers are scripted, with a controllable clock. */
+function scripted() {
+  let clock = 1_000;
+  const lists: ObservedServer[][] = [];
+  const changes: number[][] = [];
+  let listCalls = 0;
+  const source: ObservationSource = {
+    listServers: async () => {
+      listCalls += 1;
+      return lists.shift() ?? [];
+    },
+    getServer: async () => undefined,
+  };
+  const cache = new ObservationCache(source, { now: () => clock, onChange: (ids) => changes.push(ids) });
+  return {
+    cache,
+    changes,
+    lists,
+    tick: (ms: number) => {
+      clock += ms;
+    },
+    listCalls: () => listCalls,
+  };
+}
+
+describe('ObservationCache', () => {
+  it('holds every listed server and records when the list started', async () => {
+    const t = scripted();
+    t.lists.push([srv(1), srv(2)]);
+    await t.cache.refresh();
+    expect([...t.cache.servers()].map((s) => s.id)).toEqual([1, 2]);
+    expect(t.cache.snapshotAt).toBe(1_000);
+  });
+
+  it('joins concurrent refreshes into one list call', async () => {
+    const t = scripted();
+    await Promise.all([t.cache.refresh(), t.cache.refresh(), t.cache.refresh()]);
+    expect(t.listCalls()).toBe(1);
+  });
+
+  it('keeps a server we created after a list began that does not show it', async () => {
+    const t = scripted();
+    t.tick(10);
+    t.cache.upsert(srv(7, { state: 'provisioning' }));
+    t.tick(-5); // the next list started before the create
+    t.lists.push([]);
+    await t.cache.refresh();
+    expect(t.cache.get(7)?.state).toBe('provisioning');
+  });
+
+  it('does not let an older list undo the answer to our write', async () => {
+    const t = scripted();
+    t.lists.push([srv(1, { state: 'active' })]);
+    await t.cache.refresh();
+    t.tick(10);
+    t.cache.upsert({ id: 1, state: 'stopping' });
+    t.tick(-5);
+    t.lists.push([srv(1, { state: 'active' })]);
+    await t.cache.refresh();
+    expect(t.cache.get(1)?.state).toBe('stopping');
+  });
+
+  it('drops a server that a later list no longer shows, and announces it', async () => {
+    const t = scripted();
+    t.lists.push([srv(1), srv(2)]);
+    await t.cache.refresh();
+    t.tick(1_000);
+    t.lists.push([srv(1)]);
+    await t.cache.refresh();
+    expect(t.cache.get(2)).toBeUndefined();
+    expect(t.changes.at(-1)).toEqual([2]);
+  });
+
+  it('drops a deleted server once a list started after the delete lacks it', async () => {
+    const t = scripted();
+    t.lists.push([srv(3)]);
+    await t.cache.refresh();
+    t.tick(10);
+    t.cache.markDeleted(3);
+    expect(t.cache.get(3)?.deleteRequested).toBe(true);
+    t.tick(10);
+    t.lists.push([]);
+    await t.cache.refresh();
+    expect(t.cache.get(3)).toBeUndefined();
+  });
+
+  it('announces a state change but not an unchanged list', async () => {
+    const t = scripted();
+    t.lists.push([srv(1)], [srv(1)], [srv(1, { state: 'stopped' })]);
+    await t.cache.refresh();
+    await t.cache.refresh();
+    await t.cache.refresh();
+    expect(t.changes).toEqual([[1], [1]]);
+  });
+
+  it('keeps detail fields a list does not carry', async () => {
+    const t = scripted();
+    t.cache.upsert(srv(1, { backupsEnabled: true, ipv6Address: '2001:db8::1' }));
+    t.tick(10);
+    t.lists.push([srv(1)]);
+    await t.cache.refresh();
+    expect(t.cache.get(1)).toMatchObject({ backupsEnabled: true, ipv6Address: '2001:db8::1' });
+  });
+
+  it('passes a failed list to the caller of refresh', async () => {
+    const cache = new ObservationCache({
+      listServers: async () => {
+        throw new Error('401 Unauthorized');
+      },
+      getServer: async () => undefined,
+    });
+    await expect(cache.refresh()).rejects.toThrow('401');
+  });
+});
