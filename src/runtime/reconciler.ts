@@ -1,0 +1,20 @@
+// The one contract between the engine and a domain controller, after controller-runtime's
+// Reconcile(ctx, Request) (Result, error): the domain never sees a queue, a timer or a watch.
+
+/** What a reconcile pass asks the engine to do next with its key. */
+export type Result = { kind: 'done' } | { kind: 'requeueAfter'; ms: number };
+
+/**
+ * Brings the world in line with the object named by `key` (namespace/name), one pass.
+ * Resolve `done` when nothing is left to do until the object changes, `requeueAfter` to look
+ * again later. Throw to mean "back off and try again": the engine logs the error with the key
+ * and retries with per-key exponential backoff; it never crashes the process.
+ * `signal` aborts when the process is shutting down and the grace period is over.
+ */
+export interface Reconciler {
+  reconcile(key: string, signal: AbortSignal): Promise<Result>;
+}
+
+export const done = (): Result => ({ kind: 'done' });
+
+export const requeueAfter = (ms: number): Result => ({ kind: 'requeueAfter', ms });
