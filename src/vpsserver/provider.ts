@@ -1,0 +1,109 @@
+// The provider as the domain uses it: one port per VPS.org account with the six writes and two
+// reads a reconcile needs, in ObservedServer terms, every call through the shared call budget
+// (writes before observation). Also classifies the client's errors into what a pass does next,
+// in one place (kube-rs's error_policy), so nothing else looks at HTTP status codes.
+import type { ObservedServer } from './observed.ts';
+import type { CreateRequest, ServerChanges } from './plan.ts';
+
+export interface ServerProvider {
+  listServers(signal: AbortSignal): Promise<ObservedServer[]>;
+  getServer(id: number, signal: AbortSignal): Promise<ObservedServer | undefined>;
+  createServer(request: CreateRequest, signal: AbortSignal): Promise<ObservedServer>;
+  /** PATCH with only the changed fields; returns what is known of the server afterwards. */
+  updateServer(
+    id: number,
+    changes: ServerChanges,
+    signal: AbortSignal,
+  ): Promise<Partial<ObservedServer> & { id: number }>;
+  powerAction(
+    id: number,
+    action: 'start' | 'stop' | 'reboot',
+    signal: AbortSignal,
+  ): Promise<{ id: number; state: string }>;
+  /** Resolves when the server is deleted or was already gone (404). */
+  deleteServer(id: number, signal: AbortSignal): Promise<void>;
+}
+
+/** What a failed provider call means for the pass that made it. */
+export interface ProviderFailure {
+  /** Only a human can fix it: Stalled, no retry until spec or credentials change. */
+  terminal: boolean;
+  /** CamelCase condition reason. */
+  reason:
+    | 'InsufficientCredits'
+    | 'ProviderRejected'
+    | 'Unauthorized'
+    | 'NotFound'
+    | 'RateLimited'
+    | 'ProviderUnavailable'
+    | 'InvalidResponse';
+  /** Names the call and carries the provider's own message (never the token). */
+  message: string;
+  /** Set for 429: how long the whole account must wait. */
+  retryAfterMs?: number;
+  /** HTTP status, when an answer came (undefined: network error or timeout, outcome unknown). */
+  status?: number;
+}
+
+interface ClassifiedError {
+  kind: 'transient' | 'terminal' | 'unauthorized' | 'notFound';
+  status?: number;
+  providerMessage?: string;
+  retryAfterMs?: number;
+  message: string;
+}
+
+const isClassified = (err: unknown): err is ClassifiedError =>
+  err instanceof Error && 'kind' in err && typeof (err as { kind: unknown }).kind === 'string';
+
+/** Maps any error thrown by a provider call to what the reconcile does about it. */
+export function providerFailure(err: unknown): ProviderFailure {
+  if (!isClassified(err)) {
+    return {
+      terminal: false,
+      reason: 'ProviderUnavailable',
+      message: err instanceof Error ? err.message : String(err),
+    };
+  }
+  const base = { message: err.message, ...(err.status !== undefined && { status: err.status }) };
+  switch (err.kind) {
+    case 'unauthorized':
+      return {
+        ...base,
+        terminal: true,
+        reason: 'Unauthorized',
+        message: `${err.message}. Check the API token in the credentials Secret`,
+      };
+    case 'terminal':
+      return {
+        ...base,
+        terminal: true,
+        reason: err.status === 402 ? 'InsufficientCredits' : 'ProviderRejected',
+      };
+    case 'notFound':
+      return { ...base, terminal: false, reason: 'NotFound' };
+    default:
+      if (err.status === 429) {
+        return {
+          ...base,
+          terminal: false,
+          reason: 'RateLimited',
+          ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
+        };
+      }
+      if (err.status !== undefined && err.status >= 200 && err.status < 300) {
+        return { ...base, terminal: false, reason: 'InvalidResponse' };
+      }
+      return { ...base, terminal: false, reason: 'ProviderUnavailable' };
+  }
+}
+
+/**
+ * Whether the provider certainly did NOT carry out a write that failed this way: it answered,
+ * and the answer was a refusal or throttling (4xx/429), or a 502/503 from its front door. A
+ * network error, a timeout or a 500 leaves the outcome unknown.
+ */
+export function certainlyNotDone(failure: ProviderFailure): boolean {
+  const s = failure.status;
+  return s !== undefined && ((s >= 400 && s < 500) || s === 502 || s === 503);
+}
