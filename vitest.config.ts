@@ -1,14 +1,30 @@
-// Test runner configuration: unit tests run in parallel; integration tests share one real
-// control plane per run (see test/controlplane/) and get a fresh namespace each.
+// Test runner configuration. Two projects: `unit` (pure logic, no processes) and
+// `integration` (real kube-apiserver + etcd shared per run via test/controlplane/global-setup.ts,
+// the simulator over real HTTP; each test makes its own namespace). `vitest run test/unit` starts
+// no control plane.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'bench/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
-    teardownTimeout: 60_000,
     pool: 'forks',
-    reporters: ['default'],
+    teardownTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/chaos/**/*.test.ts', 'bench/**/*.test.ts'],
+          globalSetup: ['test/controlplane/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // 2 cores: integration files start real processes; two at a time keeps them honest.
+          maxWorkers: 2,
+        },
+      },
+    ],
   },
 });
