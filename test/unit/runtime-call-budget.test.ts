@@ -5,8 +5,10 @@ import { CallBudget, callPriority } from '../../src/runtime/call-budget.ts';
 import type { CallOutcome } from '../../src/runtime/metrics-hooks.ts';
 
 class Throttled extends Error {
-  constructor(readonly retryAfterMs: number) {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
     super('429');
+    this.retryAfterMs = retryAfterMs;
   }
 }
 const retryAfterMs = (err: unknown) => (err instanceof Throttled ? err.retryAfterMs : undefined);
