@@ -35,13 +35,15 @@ const ok = (vps: VpsServer, statusPatch?: ActResult['statusPatch']): ActResult =
   ...(statusPatch && { statusPatch }),
 });
 
-function failed(vps: VpsServer, failure: ProviderFailure, what: string): ActResult {
-  const message = `${what}: ${failure.message}`;
-  return {
-    outcome: { ok: false, terminal: failure.terminal, reason: failure.reason, message },
-    vps,
-    failure: { ...failure, message },
+/** The client's message already names the call ("VPS.org create server: 402 …: <provider's words>"). */
+function failed(vps: VpsServer, failure: ProviderFailure): ActResult {
+  const outcome = {
+    ok: false as const,
+    terminal: failure.terminal,
+    reason: failure.reason,
+    message: failure.message,
   };
+  return { outcome, vps, failure };
 }
 
 /** Runs `action` for `vps` against `account` (undefined when credentials are missing). */
@@ -108,7 +110,7 @@ export async function act(
         const updated = await a.provider.updateServer(action.serverId, action.changes, signal);
         a.observation.upsert({ ...changesAsObserved(action.changes), ...updated, id: action.serverId });
       } catch (err) {
-        return failed(vps, providerFailure(err), `VPS.org refused to update server ${action.serverId}`);
+        return failed(vps, providerFailure(err));
       }
       deps.event(
         vps,
@@ -127,7 +129,7 @@ export async function act(
         const res = await a.provider.powerAction(action.serverId, verb, signal);
         a.observation.upsert({ id: action.serverId, state: res.state });
       } catch (err) {
-        return failed(vps, providerFailure(err), `VPS.org refused to ${verb} server ${action.serverId}`);
+        return failed(vps, providerFailure(err));
       }
       deps.event(
         vps,
@@ -169,7 +171,7 @@ export async function act(
       try {
         await a.provider.deleteServer(action.serverId, signal);
       } catch (err) {
-        return failed(vps, providerFailure(err), `VPS.org refused to delete server ${action.serverId}`);
+        return failed(vps, providerFailure(err));
       }
       a.observation.markDeleted(action.serverId);
       a.observation.untrack(action.serverId);
@@ -217,9 +219,8 @@ async function create(
     const after = certainlyNotDone(failure)
       ? await clearAnnotation(deps, marked, CREATE_PENDING_ANNOTATION)
       : marked;
-    if (failure.terminal)
-      deps.event(vps, 'Warning', failure.reason, `VPS.org refused to create the server: ${failure.message}`);
-    return failed(after, failure, 'VPS.org refused to create the server');
+    if (failure.terminal) deps.event(vps, 'Warning', failure.reason, failure.message);
+    return failed(after, failure);
   }
   account.observation.upsert(created);
   account.observation.track(created.id);
@@ -256,7 +257,7 @@ async function reboot(
     const after = certainlyNotDone(failure)
       ? await clearAnnotation(deps, marked, REBOOT_PENDING_ANNOTATION)
       : marked;
-    return failed(after, failure, `VPS.org refused to reboot server ${serverId}`);
+    return failed(after, failure);
   }
   deps.event(
     vps,

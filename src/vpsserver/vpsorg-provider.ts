@@ -1,0 +1,78 @@
+// The ServerProvider port over the real VPS.org client: every call waits its turn in the shared
+// call budget (writes before observation), a 429 pauses the whole budget for its Retry-After,
+// and the client's camelCase models become the domain's ObservedServer.
+import { type CallBudget, callPriority } from '../runtime/call-budget.ts';
+import type { ServerDetail, ServerSummary, VpsOrgClient } from '../vpsorg/index.ts';
+import { isNotFound } from '../vpsorg/index.ts';
+import type { ObservedServer } from './observed.ts';
+import type { ServerProvider } from './provider.ts';
+
+export function vpsOrgProvider(client: VpsOrgClient, budget: CallBudget): ServerProvider {
+  const write = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
+    budget.run(fn, { priority: callPriority.write, signal });
+  const observe = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
+    budget.run(fn, { priority: callPriority.observe, signal });
+  return {
+    listServers: (signal) =>
+      observe(() => client.listServers({}, { signal }), signal).then((all) => all.map(fromSummary)),
+    getServer: (id, signal) =>
+      observe(() => client.getServer(id, { signal }), signal).then(fromDetail, (err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }),
+    createServer: (request, signal) =>
+      write(() => client.createServer(request, { signal }), signal).then((s) => ({
+        ...fromSummary(s),
+        backupsEnabled: s.backupsEnabled,
+      })),
+    updateServer: async (id, changes, signal) => {
+      const updated = await write(() => client.patchServer(id, changes, { signal }), signal);
+      const known: Partial<ObservedServer> & { id: number } = { id };
+      if (updated.name !== undefined) known.name = updated.name;
+      if (updated.hostname !== undefined) known.hostname = updated.hostname;
+      if (updated.backupsEnabled !== undefined) known.backupsEnabled = updated.backupsEnabled;
+      if (updated.status !== undefined) known.state = updated.status;
+      return known;
+    },
+    powerAction: async (id, action, signal) => {
+      const call = {
+        start: () => client.startServer(id, { signal }),
+        stop: () => client.stopServer(id, { signal }),
+        reboot: () => client.rebootServer(id, { signal }),
+      }[action];
+      const res = await write(call, signal);
+      return { id, state: res.server.status };
+    },
+    deleteServer: async (id, signal) => {
+      try {
+        await write(() => client.deleteServer(id, { signal }), signal);
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // already gone counts as deleted
+      }
+    },
+  };
+}
+
+function fromSummary(s: ServerSummary): ObservedServer {
+  return {
+    id: s.id,
+    name: s.name,
+    hostname: s.hostname,
+    state: s.status,
+    ipAddress: s.ipAddress,
+    location: s.location,
+    plan: { ...s.plan },
+    os: { ...s.os },
+    createdAt: Date.parse(s.createdAt),
+  };
+}
+
+function fromDetail(d: ServerDetail): ObservedServer {
+  return {
+    ...fromSummary({ ...d, plan: d.plan }),
+    plan: { ...d.plan },
+    backupsEnabled: d.backupsEnabled,
+    ipv6Address: d.ipv6Address,
+    resourceUsage: { ...d.resourceUsage },
+  };
+}
