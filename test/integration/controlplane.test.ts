@@ -1,10 +1,12 @@
 // Smoke tests of the local control plane (test/controlplane/): a real etcd + kube-apiserver +
 // kubectl built from Go modules. This file starts its own control plane (it stops and restarts
-// the API server, which a shared one must not see) and uses a test CRD of its own.
+// the API server, which a shared one must not see) and uses a test CRD of its own; the last
+// test checks the run's shared control plane (global-setup.ts).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   ApiextensionsV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
@@ -21,6 +23,7 @@ import {
   kubectlPath,
   startControlPlane,
 } from '../controlplane/harness.ts';
+import { sharedControlPlane } from '../controlplane/shared.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -332,5 +335,21 @@ describe('the local control plane', () => {
     };
     expect(versions.clientVersion.gitVersion).toBe(`v${KUBERNETES_VERSION}`);
     expect(versions.serverVersion.gitVersion).toBe(`v${KUBERNETES_VERSION}`);
+  });
+});
+
+describe('the shared control plane of the test run', () => {
+  it('gives each test a fresh namespace and client-certificate identities', async () => {
+    const cp = sharedControlPlane();
+    const [a, b] = [await cp.createNamespace('shared'), await cp.createNamespace('shared')];
+    expect(a).not.toBe(b);
+    const core = cp.adminKubeConfig.makeApiClient(CoreV1Api);
+    expect((await core.readNamespace({ name: a })).status?.phase).toBe('Active');
+    const nobody = await cp.kubeconfigFor({ user: 'nobody' });
+    await expect(nobody.kubeConfig.makeApiClient(CoreV1Api).readNamespace({ name: a })).rejects.toMatchObject(
+      {
+        code: 403,
+      },
+    );
   });
 });
