@@ -5,23 +5,13 @@
 import { STATUS_CODES } from 'node:http';
 import { readErrorBody } from './error-body.ts';
 import { parseRetryAfter } from './retry-after.ts';
+import type { Endpoint } from './wire.ts';
+
+export { ENDPOINTS, type Endpoint } from './wire.ts';
 
 export const ERROR_KINDS = ['transient', 'terminal', 'unauthorized', 'notFound'] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
-/** The provider's 9 endpoints, as named in errors, logs and metrics labels. */
-export const ENDPOINTS = [
-  'list',
-  'create',
-  'get',
-  'put',
-  'patch',
-  'delete',
-  'start',
-  'stop',
-  'reboot',
-] as const;
-export type Endpoint = (typeof ENDPOINTS)[number];
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Which call an error is about. */

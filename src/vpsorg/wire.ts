@@ -101,6 +101,20 @@ export interface WirePowerActionResponse {
   server: { id: number; name: string; status: string };
 }
 
+/** The 9 endpoints by name, as errors, metrics labels, simulator stats and fault rules call them. */
+export const ENDPOINTS = [
+  'list',
+  'create',
+  'get',
+  'put',
+  'patch',
+  'delete',
+  'start',
+  'stop',
+  'reboot',
+] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
 export const POWER_ACTIONS = ['start', 'stop', 'reboot'] as const;
 export type PowerAction = (typeof POWER_ACTIONS)[number];
 

@@ -5,7 +5,8 @@ import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CallEvent, VpsOrgClient } from '../../src/vpsorg/client.ts';
-import { type ErrorKind, VpsApiError } from '../../src/vpsorg/errors.ts';
+import type { ErrorKind, VpsApiError } from '../../src/vpsorg/errors.ts';
+import { failure } from './vpsorg-failure.ts';
 import { detail, listItem } from './vpsorg-fixtures.ts';
 import { json, raw, startTestServer, type TestServer } from './vpsorg-test-server.ts';
 
@@ -30,16 +31,6 @@ beforeEach(() => {
     onCall: (e) => calls.push(e),
   });
 });
-
-/** The VpsApiError a call rejects with (fails the test if it resolves or throws anything else). */
-async function failure(call: Promise<unknown>): Promise<VpsApiError> {
-  const err = await call.then(
-    () => expect.unreachable('the call succeeded'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(VpsApiError);
-  return err as VpsApiError;
-}
 
 /** Everything an error could be printed from; the token must be in none of it. */
 function printed(err: VpsApiError): string {
