@@ -1,0 +1,118 @@
+// The provider's per-token request budget: a token bucket (burst = the rate's request count,
+// refilled continuously) answering "throttled, retry after N s" when empty. It also remembers
+// each Retry-After it announced, so a client that comes back early is caught: the reliability
+// tests assert that the operator never does (retryAfterViolations == 0). Requests that were
+// already in flight when a 429 went out are not the client's fault: the first `graceMs` of a
+// window are forgiven.
+
+import * as decode from './decode.ts';
+
+/** `requests` per `perMs` milliseconds, e.g. 10 per 1000 for "10/s". */
+export interface RateLimit {
+  requests: number;
+  perMs: number;
+}
+
+export type Admission = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/**
+ * Parses "10/s", "600/min", "5/100ms", "1/h" or "off" (no limit). Returns undefined for
+ * anything else so the caller can name the flag or field in its error.
+ */
+export function parseRateLimit(text: string): RateLimit | null | undefined {
+  if (text === 'off' || text === 'none') return null;
+  const match = /^(\d+)\s*\/\s*(\d*)\s*(ms|s|sec|m|min|h)$/.exec(text.trim());
+  if (match === null) return undefined;
+  const requests = Number(match[1]);
+  const per = match[2] === '' ? 1 : Number(match[2]);
+  const unit = UNITS_MS[match[3] ?? ''] ?? 0;
+  if (requests < 1 || per < 1) return undefined;
+  return { requests, perMs: per * unit };
+}
+
+/** Checks untrusted configuration: "10/s", "off", null or `{requests, perMs}`. */
+export function parseRateLimitValue(value: unknown, field: string): RateLimit | null {
+  if (value === null) return null;
+  if (typeof value === 'string') {
+    const limit = parseRateLimit(value);
+    if (limit === undefined) throw new decode.ConfigError(field, 'a rate like "10/s", "600/min" or "off"');
+    return limit;
+  }
+  const fields = decode.object(value, field);
+  decode.onlyKeys(fields, field, ['requests', 'perMs']);
+  return {
+    requests: decode.integer(fields.requests, `${field}.requests`, 1),
+    perMs: decode.number(fields.perMs, `${field}.perMs`, 1),
+  };
+}
+
+interface Bucket {
+  tokens: number;
+  refilledAt: number;
+  /** Until when (ms) the client was told to stay away. */
+  retryAfterUntil: number;
+  /** Arrivals before this (ms) were in flight when the window opened: not violations. */
+  graceUntil: number;
+}
+
+export class TokenBucketLimiter {
+  #limit: RateLimit | null;
+  readonly #now: () => number;
+  readonly #graceMs: number;
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(limit: RateLimit | null, now: () => number, graceMs = 250) {
+    this.#limit = limit;
+    this.#now = now;
+    this.#graceMs = graceMs;
+  }
+
+  get limit(): RateLimit | null {
+    return this.#limit;
+  }
+
+  /** Changes the rate at run time; buckets start full again, announced windows still count. */
+  setLimit(limit: RateLimit | null): void {
+    this.#limit = limit;
+    for (const bucket of this.#buckets.values()) {
+      bucket.tokens = limit?.requests ?? 0;
+      bucket.refilledAt = this.#now();
+    }
+  }
+
+  /** True when `key` is still inside a Retry-After window announced to it: a violation. */
+  isInsideRetryAfter(key: string): boolean {
+    const bucket = this.#buckets.get(key);
+    const now = this.#now();
+    return bucket !== undefined && now >= bucket.graceUntil && now < bucket.retryAfterUntil;
+  }
+
+  /** Takes one request from `key`'s bucket, or says how long to wait (whole seconds, at least 1). */
+  admit(key: string): Admission {
+    const limit = this.#limit;
+    if (limit === null) return { allowed: true };
+    const now = this.#now();
+    const bucket = this.#buckets.get(key) ?? {
+      tokens: limit.requests,
+      refilledAt: now,
+      retryAfterUntil: 0,
+      graceUntil: 0,
+    };
+    this.#buckets.set(key, bucket);
+    const perMs = limit.requests / limit.perMs;
+    bucket.tokens = Math.min(limit.requests, bucket.tokens + Math.max(0, now - bucket.refilledAt) * perMs);
+    bucket.refilledAt = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true };
+    }
+    const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+    // A window opened while another is still open keeps the first one's grace, so a client that
+    // ignores Retry-After cannot stay forgiven by drawing a fresh 429 every few milliseconds.
+    if (now >= bucket.retryAfterUntil) bucket.graceUntil = now + this.#graceMs;
+    bucket.retryAfterUntil = Math.max(bucket.retryAfterUntil, now + retryAfterSeconds * 1000);
+    return { allowed: false, retryAfterSeconds };
+  }
+}
