@@ -308,15 +308,14 @@ export class VpsOrgClient {
   }
 
   #decode<T>(site: CallSite, status: number, text: string, read: (json: unknown) => T): T {
-    const invalid = (problem: string, cause?: unknown) =>
-      invalidResponse(site, status, problem, [this.#token], cause);
+    const invalid = (problem: string) => invalidResponse(site, status, problem, [this.#token]);
     if (text.trim() === '') throw invalid('empty body');
     let json: unknown;
     try {
       json = JSON.parse(text);
-    } catch (err) {
+    } catch {
       const start = text.slice(0, 60).replace(/\s+/g, ' ');
-      throw invalid(`body is not JSON (${err instanceof Error ? err.message : err}): ${start}`);
+      throw invalid(`body is not JSON: ${start}${text.length > 60 ? '…' : ''}`);
     }
     try {
       return read(json);
