@@ -2,18 +2,11 @@
 // are what stats count and what fault rules target; matching is exact (trailing slash
 // included) because the real API's router is, and the operator must get the paths right.
 
-export const ENDPOINTS = [
-  'list',
-  'create',
-  'get',
-  'put',
-  'patch',
-  'delete',
-  'start',
-  'stop',
-  'reboot',
-] as const;
-export type EndpointName = (typeof ENDPOINTS)[number];
+import { ENDPOINTS, type Endpoint } from '../vpsorg/wire.ts';
+
+/** The shared endpoint names of the contract (src/vpsorg/wire.ts). */
+export { ENDPOINTS };
+export type EndpointName = Endpoint;
 
 export const API_PREFIX = '/api/v1/servers/';
 
