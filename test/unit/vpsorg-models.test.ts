@@ -13,6 +13,14 @@ import {
   toWireUpdateRequest,
 } from '../../src/vpsorg/models.ts';
 import { ShapeError } from '../../src/vpsorg/shape.ts';
+import {
+  CREATE_REQUEST_EXAMPLE,
+  LIST_EXAMPLE,
+  PATCH_REQUEST_EXAMPLE,
+  PUT_REQUEST_EXAMPLE,
+  REBOOT_EXAMPLE,
+  STOP_EXAMPLE,
+} from '../fixtures/seed-examples.ts';
 import { created, detail, listItem, started } from './vpsorg-fixtures.ts';
 
 describe('decoding the samples of the docs', () => {
@@ -57,6 +65,22 @@ describe('decoding the samples of the docs', () => {
       message: 'Server is starting',
       server: { id: 12345, name: 'web-server-01', status: 'starting' },
     });
+  });
+
+  it('reads the whole list example, both servers', () => {
+    const page = decodeServerListPage(LIST_EXAMPLE);
+    expect(page).toMatchObject({ count: 2, next: null });
+    expect(page.results.map((s) => [s.id, s.location, s.plan.name, s.os.name])).toEqual([
+      [12345, 'us-west', 'Standard VPS', 'Ubuntu 22.04 LTS'],
+      [12346, 'us-east', 'Performance VPS', 'Debian 12'],
+    ]);
+  });
+
+  it.each([
+    ['stop', STOP_EXAMPLE, 'stopping'],
+    ['reboot', REBOOT_EXAMPLE, 'rebooting'],
+  ])('reads the %s example', (_, example, status) => {
+    expect(decodePowerActionResult(example).server.status).toBe(status);
   });
 
   it('reads a list page with and without next', () => {
@@ -199,6 +223,21 @@ describe('what decoders refuse, naming the path', () => {
 });
 
 describe('encoding requests', () => {
+  it('sends the create, PUT and PATCH examples of the docs exactly', () => {
+    const create = { name: 'web-server-02', planId: 1, osId: 5, location: 'us-west' };
+    expect(toWireCreateRequest({ ...create, hostname: 'web02.example.com', backupsEnabled: true })).toEqual(
+      CREATE_REQUEST_EXAMPLE,
+    );
+    expect(
+      toWireUpdateRequest({
+        name: 'web-server-updated',
+        hostname: 'web-updated.example.com',
+        backupsEnabled: true,
+      }),
+    ).toEqual(PUT_REQUEST_EXAMPLE);
+    expect(toWirePatchRequest({ name: 'new-server-name' })).toEqual(PATCH_REQUEST_EXAMPLE);
+  });
+
   it('sends a create in snake_case', () => {
     expect(
       toWireCreateRequest({
