@@ -3,7 +3,7 @@
 // this same object, so what a test does in-process and what another process does over HTTP agree.
 
 import type { WireServerDetail } from '../vpsorg/wire.ts';
-import { type FaultConfig, type FaultRule, normalizeFaults, parseFaultConfig } from './faults.ts';
+import { type FaultConfig, type FaultRule, parseFaultConfig } from './faults.ts';
 import type { RateLimit, TokenBucketLimiter } from './rate-limit.ts';
 import { renderDetail } from './render.ts';
 import type { SimTime } from './sim-time.ts';
@@ -98,7 +98,7 @@ export class SimulatorControl implements SimulatorState {
   }
 
   setFaults(config: FaultConfig | null): void {
-    this.faultRules = parseFaultConfig(normalizeFaults(config), 'faults');
+    this.faultRules = parseFaultConfig(config, 'faults');
   }
 
   setRateLimit(limit: RateLimit | null): void {

@@ -36,11 +36,6 @@ export interface FaultDecision {
   action: { kind: 'none' } | { kind: 'drop' } | { kind: 'error'; status: number } | { kind: 'lostResponse' };
 }
 
-export function normalizeFaults(config: FaultConfig | null | undefined): FaultRule[] {
-  if (config === null || config === undefined) return [];
-  return Array.isArray(config) ? config : [config];
-}
-
 /** Draws the fate of one request to `endpoint`; draws nothing when no rule applies. */
 export function decideFault(
   rules: readonly FaultRule[],

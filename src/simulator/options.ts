@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { type Logger, pino } from 'pino';
 import { buildCatalogue, type Catalogue, type CatalogueInput } from './catalogue.ts';
 import { ConfigError } from './decode.ts';
-import { type FaultConfig, type FaultRule, normalizeFaults, parseFaultConfig } from './faults.ts';
+import { type FaultConfig, type FaultRule, parseFaultConfig } from './faults.ts';
 import { parseRateLimit, type RateLimit } from './rate-limit.ts';
 import type { SecondsRange } from './sim-time.ts';
 import type { AccountSpec } from './store.ts';
@@ -93,7 +93,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     retryAfterGraceMs: options.retryAfterGraceMs ?? 250,
     pageSize: options.pageSize ?? 100,
     // Checked like a config file's, so a typo in a test fails loudly too.
-    faults: parseFaultConfig(normalizeFaults(options.faults), 'faults'),
+    faults: parseFaultConfig(options.faults ?? null, 'faults'),
     inspect: options.inspect ?? false,
     seed: options.seed ?? randomInt(0, 2 ** 32),
     clock: options.clock ?? (() => Date.now()),
