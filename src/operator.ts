@@ -1,0 +1,198 @@
+// Assembles a running operator from its configuration: Kubernetes clients, the shared provider
+// call budget, per-account observation, the VpsServer informer and controller, leader
+// election, metrics and health endpoints, and an orderly stop. Wiring only: every decision
+// lives in src/vpsserver, every mechanism in src/runtime.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { OperatorConfig } from './config.ts';
+import { EventRecorder } from './k8s/events.ts';
+import { SecretReader } from './k8s/secrets.ts';
+import { CustomResourceWriter } from './k8s/vpsservers.ts';
+import { CallBudget } from './runtime/call-budget.ts';
+import { Controller } from './runtime/controller.ts';
+import { enqueueKeys, Informer } from './runtime/informer.ts';
+import { KubeListWatch } from './runtime/kube-list-watch.ts';
+import { LeaderElector, leaseApi } from './runtime/leader-election.ts';
+import { isVpsApiError, VpsOrgClient } from './vpsorg/index.ts';
+import { Accounts } from './vpsserver/accounts.ts';
+import type { CredentialsResolver } from './vpsserver/reconcile.ts';
+import { VpsServerReconciler } from './vpsserver/reconcile.ts';
+import { GROUP, PLURAL, VERSION, type VpsServer } from './vpsserver/types.ts';
+import { vpsOrgProvider } from './vpsserver/vpsorg-provider.ts';
+
+export interface OperatorDeps {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** Token used when neither the resource nor --default-credentials-secret names one (VPS_API_TOKEN). */
+  fallbackToken?: string;
+}
+
+export interface RunningOperator {
+  /** True once caches are synced and, when leading, the first reconcile has run. */
+  readonly ready: () => { ready: boolean; reason?: string };
+  /** Resolves when the operator stops by itself: leadership lost. */
+  readonly finished: Promise<'lost'>;
+  stop(): Promise<void>;
+}
+
+export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
+  const { kubeConfig: kc, logger } = deps;
+
+  // The provider side: one budget for every call of every account, paused as a whole by a 429.
+  const budget = new CallBudget({
+    perInterval: config.apiRate.requests,
+    intervalMs: config.apiRate.perMs,
+    concurrency: config.apiConcurrency,
+    retryAfterMs: (err) =>
+      isVpsApiError(err) && err.status === 429 ? (err.retryAfterMs ?? 1_000) : undefined,
+  });
+  const providerLog = logger.child({ component: 'vpsorg' });
+  let reconciler: VpsServerReconciler | undefined;
+  const accounts = new Accounts({
+    providerFor: (token, accountId) =>
+      vpsOrgProvider(
+        new VpsOrgClient({
+          token,
+          baseUrl: config.apiUrl,
+          timeoutMs: config.requestTimeoutMs,
+          onCall: (e) => providerLog.debug({ account: accountId, ...e }, 'provider call'),
+        }),
+        budget,
+      ),
+    observation: {
+      activeIntervalMs: config.observeActiveMs,
+      restingIntervalMs: config.observeRestingMs,
+      detailReadsPerMinute: config.detailReadsPerMinute,
+    },
+    onServersChanged: (accountId, ids) => reconciler?.serversChanged(accountId, ids),
+    onObservationError: (accountId, err, what) =>
+      providerLog.warn({ account: accountId, what, err: (err as Error).message }, 'observation failed'),
+  });
+
+  // The Kubernetes side.
+  const secrets = new SecretReader(kc);
+  const writer = new CustomResourceWriter(kc, { group: GROUP, version: VERSION, plural: PLURAL });
+  const events = new EventRecorder(kc, {
+    onError: (err, e) =>
+      logger.warn({ reason: e.reason, err: (err as Error).message }, 'could not record event'),
+  });
+  const informers = (config.namespaces.length === 0 ? [undefined] : config.namespaces).map(
+    (ns) =>
+      new Informer<KubernetesObject>({
+        listWatch: new KubeListWatch({
+          kubeConfig: kc,
+          path:
+            ns === undefined
+              ? `/apis/${GROUP}/${VERSION}/${PLURAL}`
+              : `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`,
+          ...(config.labelSelector !== undefined && { labelSelector: config.labelSelector }),
+        }),
+        resyncPeriodMs: config.resyncMs,
+        logger: logger.child({ component: 'informer', namespace: ns ?? '*' }),
+      }),
+  );
+  const lookup = (key: string): unknown => {
+    for (const inf of informers) {
+      const obj = inf.get(key);
+      if (obj !== undefined) return obj;
+    }
+    return undefined;
+  };
+
+  reconciler = new VpsServerReconciler({
+    lookup,
+    writer,
+    recordEvent: (target, type, reason, message) =>
+      void events.record({
+        target: target as VpsServer & { metadata: { resourceVersion: string } },
+        type,
+        reason,
+        message,
+      }),
+    credentials: credentialsResolver(secrets, config, deps.fallbackToken),
+    accounts,
+    logger: logger.child({ controller: 'vpsserver' }),
+    timings: {
+      transitionalWaitMs: config.transitionalWaitMs,
+      createProofMs: config.requestTimeoutMs * 2,
+      clockSkewMs: 300_000,
+    },
+  });
+  const controller = new Controller({ name: 'vpsserver', reconciler, logger, workers: config.workers });
+  reconciler.enqueue = (key) => controller.queue.add(key);
+  for (const inf of informers) inf.addEventHandler(enqueueKeys(controller.queue));
+
+  // Standby replicas keep their caches warm, so a take-over starts from a synced cache.
+  for (const inf of informers) inf.start();
+  let synced = false;
+  await Promise.all(informers.map((inf) => inf.waitForCacheSync()));
+  synced = true;
+  logger.info({ objects: informers.reduce((n, inf) => n + inf.keys().length, 0) }, 'caches synced');
+
+  const elector = config.leaderElect
+    ? new LeaderElector(leaseApi(kc), {
+        name: config.leaderElectionId,
+        namespace: config.leaderElectionNamespace,
+        identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: Math.round(config.leaseDurationMs * (2 / 3)),
+        retryPeriodMs: Math.max(200, Math.round(config.leaseDurationMs / 7.5)),
+        logger: logger.child({ component: 'leader-election' }),
+      })
+    : undefined;
+
+  let stopping = false;
+  const finished = (async (): Promise<'lost'> => {
+    if (elector !== undefined && !(await elector.acquire())) return new Promise<'lost'>(() => {});
+    if (stopping) return new Promise<'lost'>(() => {});
+    controller.start();
+    if (elector === undefined) return new Promise<'lost'>(() => {});
+    const end = await elector.keepLeading();
+    return end === 'lost' ? 'lost' : new Promise<'lost'>(() => {});
+  })();
+
+  return {
+    ready: () => (synced ? { ready: true } : { ready: false, reason: 'caches not synced' }),
+    finished,
+    async stop() {
+      stopping = true;
+      logger.info('shutting down');
+      await controller.stop(config.shutdownGraceMs);
+      await Promise.all(informers.map((inf) => inf.stop()));
+      accounts.stop();
+      await elector?.release();
+      logger.info('stopped');
+    },
+  };
+}
+
+/** spec.credentialsSecretRef, else the operator's default Secret, else the fallback token. */
+function credentialsResolver(
+  secrets: SecretReader,
+  config: OperatorConfig,
+  fallbackToken: string | undefined,
+): CredentialsResolver {
+  return async (vps) => {
+    const ref = vps.spec.credentialsSecretRef;
+    const where =
+      ref !== undefined ? { namespace: vps.metadata.namespace, ...ref } : config.defaultCredentialsSecret;
+    if (where !== undefined) {
+      const secret = await secrets.read(where.namespace, where.name, where.key);
+      return secret.ok
+        ? { check: { ok: true, version: secret.version }, token: secret.value }
+        : { check: secret };
+    }
+    if (fallbackToken !== undefined && fallbackToken !== '')
+      return { check: { ok: true, version: 'env' }, token: fallbackToken };
+    return {
+      check: {
+        ok: false,
+        reason: 'CredentialsNotFound',
+        message:
+          'No VPS.org credentials: set spec.credentialsSecretRef, or start the operator with --default-credentials-secret',
+      },
+    };
+  };
+}
