@@ -5,8 +5,8 @@
 
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
+import { createLogger, type LoggerOptions } from '../logging.ts';
 import { loadConfigFile } from './config-file.ts';
 import * as decode from './decode.ts';
 import { type FaultRule, parseEndpointName } from './faults.ts';
@@ -37,6 +37,7 @@ const FLAGS = {
   'lost-response-rate': { type: 'string' },
   'fault-endpoints': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
 } as const;
 
 type Flags = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -84,7 +85,8 @@ Inspection:
   --inspect                    serve the control API under /_sim/ (no auth!)     (default off)
 
 Logging:
-  --log-level L                fatal, error, warn, info, debug or silent         (default info)
+  --log-level L                trace, debug, info, warn, error or silent         (default info)
+  --log-format F               json (one object a line, on stdout) or pretty     (default json)
 
 Examples:
   ${TOKEN_ENV}=dev-token vps-operator simulator --time-scale 60 --inspect
@@ -98,13 +100,7 @@ export const simulatorCommand: Command = {
   help: HELP,
   async run(argv) {
     const flags = parseFlags(argv);
-    const logLevel = flags['log-level'] ?? 'info';
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-      throw new UsageError(
-        `--log-level: expected fatal, error, warn, info, debug or silent (got "${logLevel}")`,
-      );
-    }
-    const logger = pino({ level: logLevel, base: { component: 'vps-simulator' } });
+    const logger = loggerFrom(flags);
     const options = await optionsFrom(flags, process.env[TOKEN_ENV]);
     try {
       resolveOptions(options);
@@ -131,6 +127,23 @@ export const simulatorCommand: Command = {
     return 0;
   },
 };
+
+const LOG_LEVELS: LoggerOptions['level'][] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
+
+/** The project's one logger factory, so token redaction is the operator's too. */
+function loggerFrom(flags: Flags) {
+  const level = LOG_LEVELS.find((l) => l === (flags['log-level'] ?? 'info'));
+  if (level === undefined) {
+    throw new UsageError(
+      `--log-level: expected one of ${LOG_LEVELS.join(', ')} (got "${flags['log-level']}")`,
+    );
+  }
+  const format = flags['log-format'] ?? 'json';
+  if (format !== 'json' && format !== 'pretty') {
+    throw new UsageError(`--log-format: expected json or pretty (got "${format}")`);
+  }
+  return createLogger({ level, format, base: { name: 'vps-simulator' } });
+}
 
 function parseFlags(argv: string[]): Flags {
   try {

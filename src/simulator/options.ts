@@ -97,7 +97,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     inspect: options.inspect ?? false,
     seed: options.seed ?? randomInt(0, 2 ** 32),
     clock: options.clock ?? (() => Date.now()),
-    logger: options.logger ?? pino({ level: 'silent' }),
+    logger: options.logger ?? createLogger({ level: 'silent', format: 'json' }),
   };
   checkResolved(resolved);
   return resolved;
