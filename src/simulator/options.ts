@@ -3,7 +3,8 @@
 // whether the options come from a test, the CLI flags or a YAML file.
 
 import { randomInt } from 'node:crypto';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from '../logging.ts';
 import { buildCatalogue, type Catalogue, type CatalogueInput } from './catalogue.ts';
 import { ConfigError } from './decode.ts';
 import { type FaultConfig, type FaultRule, parseFaultConfig } from './faults.ts';
