@@ -116,7 +116,8 @@ export class VpsServerReconciler implements Reconciler {
 
     // Report: status only when it changed; then the markers it supersedes.
     const current = result.vps;
-    const serverId = result.statusPatch?.serverId ?? managedServerId(current);
+    // Status mirrors a server only once it is ours (created or adopted), never a mere candidate.
+    const serverId = result.statusPatch?.serverId ?? current.status.serverId;
     if (account !== undefined && serverId !== undefined) this.#owners.set(`${account.id}/${serverId}`, key);
     const status = report({
       vps: { ...current, status: { ...current.status, ...result.statusPatch } },
