@@ -107,7 +107,12 @@ export const simulatorCommand: Command = {
     } catch (err) {
       throw asUsageError(err);
     }
-    const simulator = await startSimulator({ ...options, logger });
+    const simulator = await startSimulator({ ...options, logger }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE' && err.code !== 'EADDRNOTAVAIL' && err.code !== 'EACCES') throw err;
+      throw new UsageError(
+        `--port/--host: cannot listen on ${options.host ?? '127.0.0.1'}:${options.port} (${err.code})`,
+      );
+    });
     logger.info(
       {
         url: simulator.url,
