@@ -3,26 +3,28 @@
 // the operator runs as, a VPS.org simulator on a loopback port with a sped-up clock, and the
 // operator itself watching only that namespace. Every log line is captured so tests can assert
 // the token never appears. Always stop() it (afterEach), even on failure.
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import {
   ApiextensionsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
   type KubernetesObject,
-  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { loadConfig, type OperatorConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logging.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import type { SimulatorOptions } from '../../src/simulator/options.ts';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/simulator.ts';
 import { GROUP, PLURAL, VERSION } from '../../src/vpsserver/types.ts';
-import type { ControlPlaneClient } from '../controlplane/harness.ts';
+import { type ControlPlaneClient, kubectlPath } from '../controlplane/harness.ts';
+
+const run = promisify(execFile);
+
 import { sharedControlPlane } from '../controlplane/shared.ts';
 
 export const TOKEN = 'sim-token-7f3a9c2e41b84d55';
@@ -98,23 +100,21 @@ let clusterSetup: Promise<KubeConfig> | undefined;
 function setUpCluster(cp: ControlPlaneClient): Promise<KubeConfig> {
   clusterSetup ??= (async () => {
     const admin = cp.adminKubeConfig;
-    const objects = KubernetesObjectApi.makeApiClient(admin);
-    const docs = [
-      ...parseAllDocuments(readFileSync(new URL('crds/vpsservers.vps.org.yaml', REPO), 'utf8')),
-      ...(process.env.VPS_TEST_AS_ADMIN === '1' ? [] : parseAllDocuments(readFileSync(new URL('deploy/rbac.yaml', REPO), 'utf8'))),
-    ].map((d) => d.toJS() as KubernetesObject);
-    const core = admin.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }).catch(ignoreConflict);
-    for (const doc of docs) {
-      if (doc?.kind === undefined) continue;
-      if (
-        doc.metadata !== undefined &&
-        doc.kind !== 'CustomResourceDefinition' &&
-        !isClusterScoped(doc.kind)
-      ) {
-        doc.metadata.namespace ??= OPERATOR_NAMESPACE;
-      }
-      await objects.create(doc).catch(ignoreConflict);
+    // Applied with kubectl, exactly as a user would: client-node's typed serializer would drop
+    // `enum`, `default` and `x-kubernetes-validations` from a plain CRD object.
+    const kubectl = (...args: string[]) =>
+      run(kubectlPath(), ['--kubeconfig', cp.adminKubeconfigPath, ...args], { timeout: 60_000 });
+    await kubectl('apply', '--server-side', '-f', new URL('crds/vpsservers.vps.org.yaml', REPO).pathname);
+    if (process.env.VPS_TEST_AS_ADMIN !== '1') {
+      await kubectl('create', 'namespace', OPERATOR_NAMESPACE).catch(() => {});
+      await kubectl(
+        'apply',
+        '--server-side',
+        '-n',
+        OPERATOR_NAMESPACE,
+        '-f',
+        new URL('deploy/rbac.yaml', REPO).pathname,
+      );
     }
     await waitEstablished(admin);
     // Debugging switch only: run the operator as cluster-admin to tell RBAC problems from others.
@@ -123,12 +123,6 @@ function setUpCluster(cp: ControlPlaneClient): Promise<KubeConfig> {
     return sa.kubeConfig;
   })();
   return clusterSetup;
-}
-
-const isClusterScoped = (kind: string) => ['ClusterRole', 'ClusterRoleBinding', 'Namespace'].includes(kind);
-
-function ignoreConflict(err: unknown): void {
-  if ((err as { code?: number }).code !== 409) throw err;
 }
 
 async function waitEstablished(admin: KubeConfig): Promise<void> {
