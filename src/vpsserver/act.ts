@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { EventType } from '../k8s/events.ts';
 import type { CustomResourceWriter } from '../k8s/vpsservers.ts';
 import type { Account } from './accounts.ts';
+import { crashPoint } from './crash-points.ts';
 import type { ObservedServer } from './observed.ts';
 import { type Action, formatCreatePending } from './plan.ts';
 import { certainlyNotDone, type ProviderFailure, providerFailure } from './provider.ts';
@@ -173,6 +174,7 @@ export async function act(
       } catch (err) {
         return failed(vps, providerFailure(err));
       }
+      crashPoint('after-delete');
       a.observation.markDeleted(action.serverId);
       a.observation.untrack(action.serverId);
       deps.event(vps, 'Normal', 'ServerDeleted', `Deleted server ${action.serverId} at VPS.org`);
@@ -211,6 +213,7 @@ async function create(
     annotations: { [CREATE_PENDING_ANNOTATION]: formatCreatePending({ at: deps.now(), name: request.name }) },
   });
   let created: ObservedServer;
+  crashPoint('before-create');
   try {
     created = await account.provider.createServer(request, signal);
   } catch (err) {
@@ -222,6 +225,7 @@ async function create(
     if (failure.terminal) deps.event(vps, 'Warning', failure.reason, failure.message);
     return failed(after, failure);
   }
+  crashPoint('after-create');
   account.observation.upsert(created);
   account.observation.track(created.id);
   deps.event(
@@ -249,8 +253,10 @@ async function reboot(
   const marked = await patchMetadata(deps, vps, {
     annotations: { [REBOOT_PENDING_ANNOTATION]: requestedAt },
   });
+  crashPoint('before-reboot');
   try {
     const res = await account.provider.powerAction(serverId, 'reboot', signal);
+    crashPoint('after-reboot');
     account.observation.upsert({ id: serverId, state: res.state });
   } catch (err) {
     const failure = providerFailure(err);

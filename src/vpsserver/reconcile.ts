@@ -9,6 +9,7 @@ import type { CustomResourceWriter } from '../k8s/vpsservers.ts';
 import type { Reconciler, Result } from '../runtime/reconciler.ts';
 import type { Account, Accounts } from './accounts.ts';
 import { act, clearAnnotation } from './act.ts';
+import { crashPoint } from './crash-points.ts';
 import { DecodeError, decodeVpsServer } from './decode.ts';
 import type { CredentialsCheck, Observation, StallMemory } from './observed.ts';
 import {
@@ -129,6 +130,7 @@ export class VpsServerReconciler implements Reconciler {
           : account?.observation.get(serverId),
       now: new Date(this.#now()).toISOString(),
     });
+    if (writes) crashPoint('before-status');
     if (action.type !== 'RemoveFinalizer' && statusChanged(vps.status, status)) {
       await this.#writeStatus(current, status);
     }

@@ -1,0 +1,40 @@
+// Named points in the reconcile path where the reliability suite (test/chaos) can make the
+// operator die on the spot, as a kill -9 would, to prove that no crash between two writes can
+// duplicate or leak a server. Off unless VPS_OPERATOR_CRASH_POINTS is set, e.g.
+// "after-create:0.3,before-status:0.1" (point:probability). Never set it in production.
+import process from 'node:process';
+
+export const CRASH_POINTS = [
+  /** create-pending marker written, POST not yet sent */
+  'before-create',
+  /** POST answered 201, server id not yet in status */
+  'after-create',
+  /** reboot-pending marker written, POST not yet sent */
+  'before-reboot',
+  /** reboot accepted, not yet recorded in status */
+  'after-reboot',
+  /** DELETE answered, finalizer not yet removed */
+  'after-delete',
+  /** any provider write answered, status not yet written */
+  'before-status',
+] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+const armed = parse(process.env.VPS_OPERATOR_CRASH_POINTS);
+
+function parse(spec: string | undefined): Map<string, number> {
+  const points = new Map<string, number>();
+  for (const part of (spec ?? '').split(',').filter((p) => p.trim() !== '')) {
+    const [name = '', p = '1'] = part.trim().split(':');
+    if ((CRASH_POINTS as readonly string[]).includes(name)) points.set(name, Number(p));
+  }
+  return points;
+}
+
+/** Dies here (SIGKILL, no cleanup) with the configured probability. */
+export function crashPoint(point: CrashPoint): void {
+  const p = armed.get(point);
+  if (p === undefined || Math.random() >= p) return;
+  process.stderr.write(`crash point ${point}: killing the operator\n`);
+  process.kill(process.pid, 'SIGKILL');
+}
