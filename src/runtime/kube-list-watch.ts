@@ -1,0 +1,186 @@
+// List and watch of one collection over the Kubernetes API, on client-node's KubeConfig
+// (credentials, TLS) and HTTP library. Its own watch stream instead of client-node's Watch
+// because that one cannot be cancelled while connecting, drops the Status body of an error
+// answer (so a 410 reason is lost), and hides a fixed 30 s idle timeout; here the watch asks for
+// bookmarks and a server-side timeout, and the idle watchdog runs on the injected clock.
+
+import {
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  type KubeConfig,
+  type KubernetesObject,
+  RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import { type Clock, systemClock, type Timer } from './clock.ts';
+import {
+  type ApiStatus,
+  KubeStatusError,
+  type ListWatchClient,
+  type ObjectList,
+  type WatchEvent,
+} from './list-watch.ts';
+
+export interface KubeListWatchOptions {
+  kubeConfig: KubeConfig;
+  /**
+   * API path of the collection: `/api/v1/namespaces/ns/configmaps`, or for a custom resource in
+   * all namespaces `/apis/vps.org/v1alpha1/vpsservers`.
+   */
+  path: string;
+  /** Only objects with these labels, e.g. `app=web,tier!=db`. @default all */
+  labelSelector?: string;
+  /** @default all */
+  fieldSelector?: string;
+  /** Objects per list page, so a large collection is not one huge answer. @default 500 */
+  pageSize?: number;
+  /**
+   * Server-side length of each watch, in s. Randomized like client-go (5–10 min) so many
+   * informers do not reconnect in step. @default () => 300 + random·300
+   */
+  watchTimeoutSeconds?: () => number;
+  /**
+   * Abandon a watch that sent nothing (not even a bookmark, which servers send about once a
+   * minute) for this long: the connection is likely dead without a FIN. 0 disables. @default 180000
+   */
+  idleTimeoutMs?: number;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+type ListBody<T> = { items?: T[] | null; metadata?: { resourceVersion?: string; continue?: string } };
+type RawEvent = { type?: string; object?: Record<string, unknown> };
+
+export class KubeListWatch<T extends KubernetesObject> implements ListWatchClient<T> {
+  readonly #kubeConfig: KubeConfig;
+  readonly #path: string;
+  readonly #selectors: Record<string, string>;
+  readonly #pageSize: number;
+  readonly #watchTimeoutSeconds: () => number;
+  readonly #idleTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #http = new IsomorphicFetchHttpLibrary();
+
+  constructor(options: KubeListWatchOptions) {
+    this.#kubeConfig = options.kubeConfig;
+    this.#path = options.path;
+    this.#selectors = {
+      ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+      ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
+    };
+    this.#pageSize = options.pageSize ?? 500;
+    this.#watchTimeoutSeconds = options.watchTimeoutSeconds ?? (() => Math.round(300 + Math.random() * 300));
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 180_000;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  async list(signal: AbortSignal): Promise<ObjectList<T>> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const query = {
+        ...this.#selectors,
+        limit: String(this.#pageSize),
+        ...(continueToken ? { continue: continueToken } : {}),
+      };
+      const response = await this.#get(query, signal);
+      if (response.httpStatusCode !== 200) throw await statusError(response);
+      const body = JSON.parse(await response.body.text()) as ListBody<T>;
+      items.push(...(body.items ?? []));
+      resourceVersion = body.metadata?.resourceVersion ?? '';
+      continueToken = body.metadata?.continue || undefined;
+    } while (continueToken !== undefined);
+    return { items, resourceVersion };
+  }
+
+  async *watch(resourceVersion: string, signal: AbortSignal): AsyncIterable<WatchEvent<T>> {
+    // `ended` closes the connection when the consumer stops early; `idle` when it went silent.
+    const ended = new AbortController();
+    const idle = new AbortController();
+    let watchdog: Timer | undefined;
+    const feedWatchdog = (): void => {
+      watchdog?.cancel();
+      if (this.#idleTimeoutMs > 0) {
+        watchdog = this.#clock.setTimer(this.#idleTimeoutMs, () =>
+          idle.abort(new Error(`watch sent nothing for ${this.#idleTimeoutMs} ms`)),
+        );
+      }
+    };
+    const query = {
+      ...this.#selectors,
+      watch: 'true',
+      resourceVersion,
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(this.#watchTimeoutSeconds()),
+    };
+    try {
+      feedWatchdog();
+      const response = await this.#get(query, AbortSignal.any([signal, ended.signal, idle.signal]));
+      if (response.httpStatusCode !== 200) throw await statusError(response);
+      const stream = response.body.stream() as ReadableStream<Uint8Array> | undefined;
+      if (stream === undefined) return;
+      const decoder = new TextDecoder();
+      let partial = '';
+      for await (const chunk of stream) {
+        feedWatchdog();
+        const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          const event = parseEvent<T>(line);
+          if (event !== undefined) yield event;
+        }
+      }
+    } catch (err) {
+      if (idle.signal.aborted && !signal.aborted) throw idle.signal.reason;
+      throw err;
+    } finally {
+      watchdog?.cancel();
+      ended.abort();
+    }
+  }
+
+  async #get(query: Record<string, string>, signal: AbortSignal): Promise<ResponseContext> {
+    const server = this.#kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new Error('the kubeconfig has no current cluster');
+    const url = new URL(server.replace(/\/$/, '') + this.#path);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    const context = new RequestContext(url.toString(), HttpMethod.GET);
+    context.setHeaderParam('Accept', 'application/json');
+    context.setSignal(signal);
+    await this.#kubeConfig.applySecurityAuthentication(context);
+    return this.#http.send(context).toPromise();
+  }
+}
+
+function parseEvent<T>(line: string): WatchEvent<T> | undefined {
+  if (line.trim() === '') return undefined;
+  const raw = JSON.parse(line) as RawEvent;
+  const object = raw.object ?? {};
+  switch (raw.type) {
+    case 'ADDED':
+    case 'MODIFIED':
+    case 'DELETED':
+      return { type: raw.type, object: object as T };
+    case 'BOOKMARK': {
+      const metadata = object.metadata as { resourceVersion?: string } | undefined;
+      return { type: 'BOOKMARK', resourceVersion: metadata?.resourceVersion ?? '' };
+    }
+    case 'ERROR':
+      return { type: 'ERROR', status: object as ApiStatus };
+    default:
+      throw new Error(`unexpected watch event type ${JSON.stringify(raw.type)}`);
+  }
+}
+
+async function statusError(response: ResponseContext): Promise<KubeStatusError> {
+  const text = await response.body.text().catch(() => '');
+  let status: ApiStatus = { message: text.slice(0, 500) };
+  try {
+    const parsed = JSON.parse(text) as ApiStatus & { kind?: string };
+    if (parsed.kind === 'Status') status = parsed;
+  } catch {
+    // Not JSON (a proxy's HTML page, say): keep the raw text as the message.
+  }
+  return new KubeStatusError(status, response.httpStatusCode);
+}
