@@ -5,6 +5,8 @@ import process from 'node:process';
 import { type Command, UsageError } from './command.ts';
 
 const loaders: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run-command.ts')).runCommand,
+  dev: async () => (await import('./dev-command.ts')).devCommand,
   simulator: async () => (await import('./simulator/command.ts')).simulatorCommand,
 };
 

@@ -15,16 +15,29 @@ import { Controller } from './runtime/controller.ts';
 import { enqueueKeys, Informer } from './runtime/informer.ts';
 import { KubeListWatch } from './runtime/kube-list-watch.ts';
 import { LeaderElector, leaseApi } from './runtime/leader-election.ts';
-import { isVpsApiError, VpsOrgClient } from './vpsorg/index.ts';
+import type { CallBudgetMetrics, ReconcileMetrics, WorkQueueMetrics } from './runtime/metrics-hooks.ts';
+import { type CallEvent, isVpsApiError, VpsOrgClient } from './vpsorg/index.ts';
 import { Accounts } from './vpsserver/accounts.ts';
 import type { CredentialsResolver } from './vpsserver/reconcile.ts';
 import { VpsServerReconciler } from './vpsserver/reconcile.ts';
 import { GROUP, PLURAL, VERSION, type VpsServer } from './vpsserver/types.ts';
 import { vpsOrgProvider } from './vpsserver/vpsorg-provider.ts';
 
+/** The instruments the operator feeds (src/metrics.ts implements them with prom-client). */
+export interface OperatorMetrics {
+  workQueue(name: string): WorkQueueMetrics;
+  reconcile(controller: string): ReconcileMetrics;
+  budget: CallBudgetMetrics;
+  providerCall(event: CallEvent): void;
+  action(action: string, ok: boolean): void;
+  setLeader(leading: boolean): void;
+  setServersByStateSource(source: () => Map<string, number>): void;
+}
+
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
   logger: Logger;
+  metrics?: OperatorMetrics;
   /** Token used when neither the resource nor --default-credentials-secret names one (VPS_API_TOKEN). */
   fallbackToken?: string;
 }
@@ -38,7 +51,7 @@ export interface RunningOperator {
 }
 
 export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
-  const { kubeConfig: kc, logger } = deps;
+  const { kubeConfig: kc, logger, metrics } = deps;
 
   // The provider side: one budget for every call of every account, paused as a whole by a 429.
   const budget = new CallBudget({
@@ -57,7 +70,10 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
           token,
           baseUrl: config.apiUrl,
           timeoutMs: config.requestTimeoutMs,
-          onCall: (e) => providerLog.debug({ account: accountId, ...e }, 'provider call'),
+          onCall: (e) => {
+            providerLog.debug({ account: accountId, ...e }, 'provider call');
+            metrics?.providerCall(e);
+          },
         }),
         budget,
       ),
@@ -144,17 +160,29 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     : undefined;
 
   let stopping = false;
+  let leading = false;
   const finished = (async (): Promise<'lost'> => {
     if (elector !== undefined && !(await elector.acquire())) return new Promise<'lost'>(() => {});
     if (stopping) return new Promise<'lost'>(() => {});
+    metrics?.setLeader(true);
+    leading = true;
     controller.start();
     if (elector === undefined) return new Promise<'lost'>(() => {});
     const end = await elector.keepLeading();
+    metrics?.setLeader(false);
     return end === 'lost' ? 'lost' : new Promise<'lost'>(() => {});
   })();
 
   return {
-    ready: () => (synced ? { ready: true } : { ready: false, reason: 'caches not synced' }),
+    ready: () => {
+      if (!synced) return { ready: false, reason: 'caches not synced' };
+      // A leader is ready once it has seen VPS.org at least once; a standby once its cache is warm.
+      const accountsSeen = [...accounts.all()];
+      if (leading && accountsSeen.length > 0 && accountsSeen.every((a) => a.observation.snapshotAt === 0)) {
+        return { ready: false, reason: 'first observation of VPS.org not done' };
+      }
+      return { ready: true };
+    },
     finished,
     async stop() {
       stopping = true;
