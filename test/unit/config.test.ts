@@ -1,11 +1,11 @@
 // Start-up configuration: every bad value stops start-up with a message naming where it came
 // from and what is accepted; flags beat environment beat the file beat defaults.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/command.ts';
-import { loadConfig, parseDuration, parseRate } from '../../src/config.ts';
+import { loadConfig, OPTIONS, parseDuration, parseRate } from '../../src/config.ts';
 
 const file = (text: string) => {
   const p = join(mkdtempSync(join(tmpdir(), 'vps-config-')), 'config.yaml');
@@ -100,4 +100,16 @@ describe('durations and rates', () => {
     ['600/m', { requests: 600, perMs: 60_000 }],
     ['5/2s', { requests: 5, perMs: 2000 }],
   ])('%s is %j', (raw, rate) => expect(parseRate(raw)).toEqual(rate));
+});
+
+describe('the README', () => {
+  it('documents every option of the configuration table', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = OPTIONS.filter(
+      (o) =>
+        !readme.includes(`| \`--${o.flag}`) ||
+        !readme.includes(`VPS_OPERATOR_${o.flag.toUpperCase().replaceAll('-', '_')}`),
+    );
+    expect(missing.map((o) => o.flag)).toEqual([]);
+  });
 });
