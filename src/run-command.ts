@@ -33,7 +33,9 @@ export const runCommand: Command = {
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     let kubeConfig: ReturnType<typeof loadKubeConfig>;
     try {
-      kubeConfig = loadKubeConfig(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig });
+      kubeConfig = loadKubeConfig(
+        config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig },
+      );
     } catch (err) {
       throw new UsageError(`cannot load Kubernetes credentials: ${(err as Error).message}`);
     }
@@ -42,7 +44,10 @@ export const runCommand: Command = {
     }
 
     const metrics = createMetrics();
-    let operatorReady: () => { ready: boolean; reason?: string } = () => ({ ready: false, reason: 'starting' });
+    let operatorReady: () => { ready: boolean; reason?: string } = () => ({
+      ready: false,
+      reason: 'starting',
+    });
     const endpoints = await startHttpEndpoints({
       metricsAddress: config.metricsBindAddress,
       healthAddress: config.healthProbeBindAddress,
@@ -50,9 +55,21 @@ export const runCommand: Command = {
       ready: () => operatorReady(),
       logger,
     });
-    logger.info({ apiUrl: config.apiUrl, namespaces: config.namespaces.length === 0 ? 'all' : config.namespaces, leaderElect: config.leaderElect }, 'starting vps-operator');
+    logger.info(
+      {
+        apiUrl: config.apiUrl,
+        namespaces: config.namespaces.length === 0 ? 'all' : config.namespaces,
+        leaderElect: config.leaderElect,
+      },
+      'starting vps-operator',
+    );
 
-    const operator = await startOperator(config, { kubeConfig, logger, metrics, fallbackToken: process.env.VPS_API_TOKEN });
+    const operator = await startOperator(config, {
+      kubeConfig,
+      logger,
+      metrics,
+      fallbackToken: process.env.VPS_API_TOKEN,
+    });
     operatorReady = operator.ready;
 
     const signal = await new Promise<string>((resolve) => {
