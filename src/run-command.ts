@@ -48,13 +48,20 @@ export const runCommand: Command = {
       ready: false,
       reason: 'starting',
     });
-    const endpoints = await startHttpEndpoints({
-      metricsAddress: config.metricsBindAddress,
-      healthAddress: config.healthProbeBindAddress,
-      registry: metrics.registry,
-      ready: () => operatorReady(),
-      logger,
-    });
+    let endpoints: Awaited<ReturnType<typeof startHttpEndpoints>>;
+    try {
+      endpoints = await startHttpEndpoints({
+        metricsAddress: config.metricsBindAddress,
+        healthAddress: config.healthProbeBindAddress,
+        registry: metrics.registry,
+        ready: () => operatorReady(),
+        logger,
+      });
+    } catch (err) {
+      throw new UsageError(
+        `cannot serve --metrics-bind-address/--health-probe-bind-address: ${(err as Error).message}`,
+      );
+    }
     logger.info(
       {
         apiUrl: config.apiUrl,

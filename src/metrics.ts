@@ -1,0 +1,162 @@
+// The operator's Prometheus metrics (prom-client, on a registry of its own): the engine's hook
+// interfaces implemented with client-go's and controller-runtime's series names, so existing
+// dashboards work, plus the provider-facing series this operator adds. docs/metrics.md lists them.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CallBudgetMetrics, ReconcileMetrics, WorkQueueMetrics } from './runtime/metrics-hooks.ts';
+import type { CallEvent } from './vpsorg/index.ts';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export interface OperatorMetricSet {
+  registry: Registry;
+  workQueue(name: string): WorkQueueMetrics;
+  reconcile(controller: string): ReconcileMetrics;
+  budget: CallBudgetMetrics;
+  providerCall(event: CallEvent): void;
+  action(action: string, ok: boolean): void;
+  setLeader(leading: boolean): void;
+  setServersByStateSource(source: () => Map<string, number>): void;
+}
+
+export function createMetrics(): OperatorMetricSet {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+
+  const depth = new Gauge({
+    name: 'workqueue_depth',
+    help: 'Current depth of the work queue',
+    labelNames: ['name'],
+    registers: r,
+  });
+  const adds = new Counter({
+    name: 'workqueue_adds_total',
+    help: 'Keys added to the work queue',
+    labelNames: ['name'],
+    registers: r,
+  });
+  const retries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Retries (rate-limited re-adds) handled by the work queue',
+    labelNames: ['name'],
+    registers: r,
+  });
+  const queueDuration = new Histogram({
+    name: 'workqueue_queue_duration_seconds',
+    help: 'How long a key waits in the queue before a worker takes it',
+    labelNames: ['name'],
+    buckets: LATENCY_BUCKETS,
+    registers: r,
+  });
+  const workDuration = new Histogram({
+    name: 'workqueue_work_duration_seconds',
+    help: 'How long a worker spends on a key',
+    labelNames: ['name'],
+    buckets: LATENCY_BUCKETS,
+    registers: r,
+  });
+  const reconciles = new Counter({
+    name: 'controller_runtime_reconcile_total',
+    help: 'Reconcile passes by result',
+    labelNames: ['controller', 'result'],
+    registers: r,
+  });
+  const reconcileTime = new Histogram({
+    name: 'controller_runtime_reconcile_time_seconds',
+    help: 'Duration of reconcile passes',
+    labelNames: ['controller'],
+    buckets: LATENCY_BUCKETS,
+    registers: r,
+  });
+  const providerCalls = new Counter({
+    name: 'vps_provider_calls_total',
+    help: 'HTTP calls to VPS.org by endpoint and status code (network, timeout or aborted when no answer came)',
+    labelNames: ['endpoint', 'code'],
+    registers: r,
+  });
+  const providerLatency = new Histogram({
+    name: 'vps_provider_call_duration_seconds',
+    help: 'Duration of HTTP calls to VPS.org',
+    labelNames: ['endpoint'],
+    buckets: LATENCY_BUCKETS,
+    registers: r,
+  });
+  const throttled = new Counter({
+    name: 'vps_provider_throttled_total',
+    help: '429 answers received from VPS.org',
+    registers: r,
+  });
+  const budgetWait = new Histogram({
+    name: 'vps_provider_budget_wait_seconds',
+    help: 'Time a provider call waited for the call budget',
+    buckets: LATENCY_BUCKETS,
+    registers: r,
+  });
+  const budgetWaiting = new Gauge({
+    name: 'vps_provider_budget_waiting',
+    help: 'Provider calls waiting for the call budget',
+    registers: r,
+  });
+  const budgetCalls = new Counter({
+    name: 'vps_provider_budget_calls_total',
+    help: 'Calls through the budget by outcome (ok, error, throttled, aborted)',
+    labelNames: ['outcome'],
+    registers: r,
+  });
+  const actions = new Counter({
+    name: 'vps_reconcile_actions_total',
+    help: 'Actions taken by reconcile passes, by action and result',
+    labelNames: ['action', 'result'],
+    registers: r,
+  });
+  const leader = new Gauge({
+    name: 'vps_operator_leader',
+    help: '1 while this replica holds the leader lease (or runs without election)',
+    registers: r,
+  });
+  let serversByState: () => Map<string, number> = () => new Map();
+  new Gauge({
+    name: 'vps_servers',
+    help: 'Servers seen at VPS.org, by state',
+    labelNames: ['state'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const [state, n] of serversByState()) this.set({ state }, n);
+    },
+  });
+
+  return {
+    registry,
+    workQueue: (name) => ({
+      depth: (n) => depth.set({ name }, n),
+      added: () => adds.inc({ name }),
+      retried: () => retries.inc({ name }),
+      queued: (s) => queueDuration.observe({ name }, s),
+      worked: (s) => workDuration.observe({ name }, s),
+    }),
+    reconcile: (controller) => ({
+      reconciled: (result, seconds) => {
+        reconciles.inc({ controller, result });
+        reconcileTime.observe({ controller }, seconds);
+      },
+    }),
+    budget: {
+      waiting: (n) => budgetWaiting.set(n),
+      waited: (s) => budgetWait.observe(s),
+      called: (outcome) => budgetCalls.inc({ outcome }),
+    },
+    providerCall: (e) => {
+      const code =
+        e.status !== undefined ? String(e.status) : e.outcome === 'aborted' ? 'aborted' : 'network';
+      providerCalls.inc({ endpoint: e.endpoint, code });
+      providerLatency.observe({ endpoint: e.endpoint }, e.durationMs / 1000);
+      if (e.status === 429) throttled.inc();
+    },
+    action: (action, ok) => actions.inc({ action, result: ok ? 'ok' : 'error' }),
+    setLeader: (leading) => leader.set(leading ? 1 : 0),
+    setServersByStateSource: (source) => {
+      serversByState = source;
+    },
+  };
+}
