@@ -32,6 +32,8 @@ class GatedListWatch<T extends KubernetesObject> implements ListWatchClient<T> {
   #release: () => void = () => {};
   /** The resourceVersion of every watch that got through, in order. */
   readonly watchedFrom: string[] = [];
+  /** For each of those watches, the resourceVersion of the last bookmark it received. */
+  readonly lastBookmarkOf: (string | undefined)[] = [];
 
   constructor(inner: ListWatchClient<T>) {
     this.#inner = inner;
@@ -54,8 +56,11 @@ class GatedListWatch<T extends KubernetesObject> implements ListWatchClient<T> {
 
   async *watch(resourceVersion: string, signal: AbortSignal): AsyncIterable<WatchEvent<T>> {
     await this.#opened;
-    this.watchedFrom.push(resourceVersion);
-    yield* this.#inner.watch(resourceVersion, signal);
+    const index = this.watchedFrom.push(resourceVersion) - 1;
+    for await (const event of this.#inner.watch(resourceVersion, signal)) {
+      if (event.type === 'BOOKMARK') this.lastBookmarkOf[index] = event.resourceVersion;
+      yield event;
+    }
   }
 }
 
@@ -225,11 +230,17 @@ describe('Informer on a real API server', () => {
     try {
       await informer.waitForCacheSync();
       // A write the watch filters out still moves the server's resourceVersion past the
-      // informer's; the server then sends a bookmark with it shortly before the watch times out.
-      const other = await configMaps(cp.adminKubeConfig, elsewhere).create('unrelated');
-      await vi.waitFor(() => expect(gate.watchedFrom).toHaveLength(2), { timeout: 15_000, interval: 100 });
+      // informer's; the server then sends a bookmark shortly before the watch times out.
+      await configMaps(cp.adminKubeConfig, elsewhere).create('unrelated');
+      await vi.waitFor(
+        () => {
+          const first = gate.lastBookmarkOf.findIndex((rv) => rv !== undefined);
+          expect(first).toBeGreaterThanOrEqual(0);
+          expect(gate.watchedFrom[first + 1]).toBe(gate.lastBookmarkOf[first]);
+        },
+        { timeout: 30_000, interval: 100 },
+      );
       expect(informer.stats.bookmarks).toBeGreaterThan(0);
-      expect(gate.watchedFrom[1]).toBe(other.metadata?.resourceVersion);
       expect(events).toEqual([]);
     } finally {
       await informer.stop();
@@ -246,13 +257,27 @@ describe('Informer across API server restarts', () => {
     await cp?.stop();
   });
 
-  it('reconnects by itself after the API server restarts and sees later changes', async () => {
-    const ns = await cp.createNamespace('restart');
+  /** A fresh namespace holding `existing` ConfigMaps, and a started, synced informer on it. */
+  async function watchedNamespace(prefix: string, existing: string[]) {
+    const ns = await cp.createNamespace(prefix);
     const cms = configMaps(cp.adminKubeConfig, ns);
-    const { informer, events } = recordingInformer(cp.adminKubeConfig, `/api/v1/namespaces/${ns}/configmaps`);
-    informer.start();
+    for (const name of existing) await cms.create(name);
+    const recording = recordingInformer(cp.adminKubeConfig, `/api/v1/namespaces/${ns}/configmaps`);
+    recording.informer.start();
+    await recording.informer.waitForCacheSync();
+    return { cms, ...recording };
+  }
+
+  /** Stops and starts the API server while the gate keeps the informer away from it. */
+  async function restartBehind(gate: { close(): void }) {
+    gate.close();
+    await cp.stopApiServer();
+    await cp.startApiServer();
+  }
+
+  it('reconnects by itself after the API server restarts and sees later changes', async () => {
+    const { cms, informer, events } = await watchedNamespace('restart', []);
     try {
-      await informer.waitForCacheSync();
       await cp.stopApiServer();
       await cp.startApiServer();
       await cms.create('after-restart');
@@ -264,33 +289,15 @@ describe('Informer across API server restarts', () => {
   });
 
   it('re-lists after an API server restart and delivers what changed meanwhile, deletes included', async () => {
-    const ns = await cp.createNamespace('restart');
-    const cms = configMaps(cp.adminKubeConfig, ns);
-    await cms.create('deleted-meanwhile');
-    await cms.create('updated-meanwhile');
-    const { informer, events, gate } = recordingInformer(
-      cp.adminKubeConfig,
-      `/api/v1/namespaces/${ns}/configmaps`,
-    );
-    informer.start();
+    const { cms, informer, events, gate } = await watchedNamespace('restart', ['deleted', 'updated']);
     try {
-      await informer.waitForCacheSync();
-      gate.close();
-      await cp.stopApiServer();
-      await cp.startApiServer();
-      await cms.delete('deleted-meanwhile');
-      await cms.update('updated-meanwhile', '2');
-      await cms.create('created-meanwhile');
+      await restartBehind(gate);
+      await cms.delete('deleted');
+      await cms.update('updated', '2');
+      await cms.create('created');
       gate.open();
-      await vi.waitFor(
-        () => expect(names(informer)).toEqual(['created-meanwhile', 'updated-meanwhile']),
-        patiently,
-      );
-      expect(events.slice(2).sort()).toEqual([
-        'add created-meanwhile',
-        'delete deleted-meanwhile',
-        'update updated-meanwhile',
-      ]);
+      await vi.waitFor(() => expect(names(informer)).toEqual(['created', 'updated']), patiently);
+      expect(events.slice(2).sort()).toEqual(['add created', 'delete deleted', 'update updated']);
       expect(informer.stats.lists).toBe(2);
       expect(names(informer)).toEqual(await cms.names());
     } finally {
@@ -300,22 +307,11 @@ describe('Informer across API server restarts', () => {
   });
 
   it('recovers from a forced watch expiry (410 after etcd compaction) with no lost event', async () => {
-    const ns = await cp.createNamespace('expiry');
-    const cms = configMaps(cp.adminKubeConfig, ns);
-    await cms.create('a');
-    await cms.create('b');
-    const { informer, events, gate } = recordingInformer(
-      cp.adminKubeConfig,
-      `/api/v1/namespaces/${ns}/configmaps`,
-    );
-    informer.start();
+    const { cms, informer, events, gate } = await watchedNamespace('expiry', ['a', 'b']);
     try {
-      await informer.waitForCacheSync();
       await cms.create('c');
       await vi.waitFor(() => expect(events).toContain('add c'), patiently);
-      gate.close();
-      await cp.stopApiServer();
-      await cp.startApiServer();
+      await restartBehind(gate);
       await cms.update('a', '2');
       await cms.delete('b');
       await cms.create('d');

@@ -74,48 +74,41 @@ function startOperator(env: Record<string, string>) {
   return { child, lines, exited, seen };
 }
 
+/** A namespace with one ConfigMap and the program watching it, its reconcile under way. */
+async function operatorReconciling(name: string, timing: { reconcileMs: number; graceMs: number }) {
+  const cp = sharedControlPlane();
+  const namespace = await cp.createNamespace('shutdown');
+  await cp.adminKubeConfig
+    .makeApiClient(CoreV1Api)
+    .createNamespacedConfigMap({ namespace, body: { metadata: { name } } });
+  const op = startOperator({
+    TEST_KUBECONFIG: cp.adminKubeconfigPath,
+    TEST_NAMESPACE: namespace,
+    RECONCILE_MS: String(timing.reconcileMs),
+    GRACE_MS: String(timing.graceMs),
+  });
+  await op.seen('reconcile start');
+  return { ...op, key: `${namespace}/${name}` };
+}
+
 describe('graceful shutdown of a real operator process', () => {
   it('lets an in-flight reconcile finish on SIGTERM and exits 0', async () => {
-    const cp = sharedControlPlane();
-    const namespace = await cp.createNamespace('shutdown');
-    await cp.adminKubeConfig
-      .makeApiClient(CoreV1Api)
-      .createNamespacedConfigMap({ namespace, body: { metadata: { name: 'slow-one' } } });
-    const op = startOperator({
-      TEST_KUBECONFIG: cp.adminKubeconfigPath,
-      TEST_NAMESPACE: namespace,
-      RECONCILE_MS: '1500',
-      GRACE_MS: '20000',
-    });
+    const op = await operatorReconciling('slow-one', { reconcileMs: 1500, graceMs: 20_000 });
     try {
-      await op.seen('reconcile start');
       op.child.kill('SIGTERM');
       const [code] = await op.exited;
       expect(code).toBe(0);
-      expect(op.lines.map((l) => l.msg).filter((m) => m?.startsWith('reconcile'))).toEqual([
-        'reconcile start',
-        'reconcile end',
-      ]);
-      expect(op.lines.find((l) => l.msg === 'reconcile start')?.key).toBe(`${namespace}/slow-one`);
+      const reconcileLines = op.lines.filter((l) => l.msg?.startsWith('reconcile'));
+      expect(reconcileLines.map((l) => l.msg)).toEqual(['reconcile start', 'reconcile end']);
+      expect(reconcileLines[0]?.key).toBe(op.key);
     } finally {
       op.child.kill('SIGKILL');
     }
   });
 
   it('aborts a reconcile that outlasts the grace period and still exits 0', async () => {
-    const cp = sharedControlPlane();
-    const namespace = await cp.createNamespace('shutdown');
-    await cp.adminKubeConfig
-      .makeApiClient(CoreV1Api)
-      .createNamespacedConfigMap({ namespace, body: { metadata: { name: 'stuck' } } });
-    const op = startOperator({
-      TEST_KUBECONFIG: cp.adminKubeconfigPath,
-      TEST_NAMESPACE: namespace,
-      RECONCILE_MS: '600000',
-      GRACE_MS: '500',
-    });
+    const op = await operatorReconciling('stuck', { reconcileMs: 600_000, graceMs: 500 });
     try {
-      await op.seen('reconcile start');
       const signalledAt = Date.now();
       op.child.kill('SIGTERM');
       const [code] = await op.exited;
