@@ -1,8 +1,7 @@
-// List and watch of one collection over the Kubernetes API, on client-node's KubeConfig
-// (credentials, TLS) and HTTP library. Its own watch stream instead of client-node's Watch
-// because that one cannot be cancelled while connecting, drops the Status body of an error
-// answer (so a 410 reason is lost), and hides a fixed 30 s idle timeout; here the watch asks for
-// bookmarks and a server-side timeout, and the idle watchdog runs on the injected clock.
+// List and watch of one collection over the Kubernetes API, on client-node's KubeConfig and HTTP
+// library. Not client-node's Watch: it cannot be cancelled while connecting, drops the Status
+// body of an error answer, and cuts every quiet watch after a hidden 30 s; this one asks for
+// bookmarks and a server-side timeout, with an idle watchdog on the injected clock.
 
 import {
   HttpMethod,
@@ -40,8 +39,10 @@ export interface KubeListWatchOptions {
    */
   watchTimeoutSeconds?: () => number;
   /**
-   * Abandon a watch that sent nothing (not even a bookmark, which servers send about once a
-   * minute) for this long: the connection is likely dead without a FIN. 0 disables. @default 180000
+   * Abandon a watch that sent nothing for this long: the connection is dead without a FIN
+   * (the server would have ended the watch at its timeout). Bookmarks cannot be relied on to
+   * keep a quiet watch busy: a server sends them only once it has seen a newer
+   * resourceVersion for that resource. 0 disables. @default the watch's timeout + 30 s
    */
   idleTimeoutMs?: number;
   /** @default systemClock */
@@ -57,7 +58,7 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchClien
   readonly #selectors: Record<string, string>;
   readonly #pageSize: number;
   readonly #watchTimeoutSeconds: () => number;
-  readonly #idleTimeoutMs: number;
+  readonly #idleTimeoutMs: number | undefined;
   readonly #clock: Clock;
   readonly #http = new IsomorphicFetchHttpLibrary();
 
@@ -70,7 +71,7 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchClien
     };
     this.#pageSize = options.pageSize ?? 500;
     this.#watchTimeoutSeconds = options.watchTimeoutSeconds ?? (() => Math.round(300 + Math.random() * 300));
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? 180_000;
+    this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -98,12 +99,14 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchClien
     // `ended` closes the connection when the consumer stops early; `idle` when it went silent.
     const ended = new AbortController();
     const idle = new AbortController();
+    const timeoutSeconds = this.#watchTimeoutSeconds();
+    const idleTimeoutMs = this.#idleTimeoutMs ?? (timeoutSeconds + 30) * 1000;
     let watchdog: Timer | undefined;
     const feedWatchdog = (): void => {
       watchdog?.cancel();
-      if (this.#idleTimeoutMs > 0) {
-        watchdog = this.#clock.setTimer(this.#idleTimeoutMs, () =>
-          idle.abort(new Error(`watch sent nothing for ${this.#idleTimeoutMs} ms`)),
+      if (idleTimeoutMs > 0) {
+        watchdog = this.#clock.setTimer(idleTimeoutMs, () =>
+          idle.abort(new Error(`watch sent nothing for ${idleTimeoutMs} ms`)),
         );
       }
     };
@@ -112,7 +115,7 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchClien
       watch: 'true',
       resourceVersion,
       allowWatchBookmarks: 'true',
-      timeoutSeconds: String(this.#watchTimeoutSeconds()),
+      timeoutSeconds: String(timeoutSeconds),
     };
     try {
       feedWatchdog();

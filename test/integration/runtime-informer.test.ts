@@ -68,7 +68,7 @@ class GatedListWatch<T extends KubernetesObject> implements ListWatchClient<T> {
 function recordingInformer<T extends KubernetesObject>(
   kubeConfig: KubeConfig,
   path: string,
-  options: { labelSelector?: string; watchTimeoutSeconds?: number } = {},
+  options: { labelSelector?: string; watchTimeoutSeconds?: number; idleTimeoutMs?: number } = {},
 ) {
   const listWatch = new GatedListWatch<T>(
     new KubeListWatch<T>({
@@ -76,6 +76,7 @@ function recordingInformer<T extends KubernetesObject>(
       path,
       ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
       ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: () => options.watchTimeoutSeconds! } : {}),
+      ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     }),
   );
   const informer = new Informer<T>({
@@ -242,6 +243,25 @@ describe('Informer on a real API server', () => {
       );
       expect(informer.stats.bookmarks).toBeGreaterThan(0);
       expect(events).toEqual([]);
+    } finally {
+      await informer.stop();
+    }
+  });
+  it('abandons a watch that went silent and resumes from the same resourceVersion', async () => {
+    const cp = sharedControlPlane();
+    const ns = await cp.createNamespace('silent');
+    const { informer, gate } = recordingInformer(cp.adminKubeConfig, `/api/v1/namespaces/${ns}/configmaps`, {
+      idleTimeoutMs: 1000,
+    });
+    informer.start();
+    try {
+      await informer.waitForCacheSync();
+      await vi.waitFor(() => expect(gate.watchedFrom.length).toBeGreaterThan(1), patiently);
+      expect(new Set(gate.watchedFrom).size).toBe(1);
+      expect(informer.stats).toMatchObject({ lists: 1, expired: 0 });
+      expect(informer.stats.failures).toBeGreaterThan(0);
+      await configMaps(cp.adminKubeConfig, ns).create('still-seen');
+      await vi.waitFor(() => expect(informer.keys()).toEqual([`${ns}/still-seen`]), patiently);
     } finally {
       await informer.stop();
     }
