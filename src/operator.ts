@@ -135,8 +135,26 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       createProofMs: config.requestTimeoutMs * 2,
       clockSkewMs: 300_000,
     },
+    ...(metrics !== undefined && {
+      onAction: (_key: string, action: { type: string }, ok: boolean) => metrics.action(action.type, ok),
+    }),
   });
-  const controller = new Controller({ name: 'vpsserver', reconciler, logger, workers: config.workers });
+  const controller = new Controller({
+    name: 'vpsserver',
+    reconciler,
+    logger,
+    workers: config.workers,
+    ...(metrics !== undefined && {
+      metrics: { queue: metrics.workQueue('vpsserver'), reconcile: metrics.reconcile('vpsserver') },
+    }),
+  });
+  metrics?.setServersByStateSource(() => {
+    const byState = new Map<string, number>();
+    for (const account of accounts.all()) {
+      for (const s of account.observation.servers()) byState.set(s.state, (byState.get(s.state) ?? 0) + 1);
+    }
+    return byState;
+  });
   reconciler.enqueue = (key) => controller.queue.add(key);
   for (const inf of informers) inf.addEventHandler(enqueueKeys(controller.queue));
 

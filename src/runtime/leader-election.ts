@@ -214,5 +214,9 @@ export class LeaderElector {
   }
 }
 
-/** client-node serialises V1MicroTime from a Date. */
-const microTime = (ms: number): Date => new Date(ms);
+/**
+ * MicroTime on the wire needs six fractional digits ("…:05.123000Z"); client-node would send a
+ * Date as toISOString()'s three, which the API server refuses, so the string is sent as is.
+ */
+const microTime = (ms: number): Date =>
+  new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
