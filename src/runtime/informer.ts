@@ -99,11 +99,12 @@ export class Informer<T extends KubernetesObject> {
     return { ...this.#stats };
   }
 
-  /** The cached object with this key (namespace/name), if any. */
+  /** The cached object with this key (namespace/name), if any. Shared: do not mutate it. */
   get(key: string): T | undefined {
     return this.#cache.get(key);
   }
 
+  /** Every cached object (shared: copy before changing one). */
   list(): T[] {
     return [...this.#cache.values()];
   }
