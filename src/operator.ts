@@ -71,7 +71,9 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
           baseUrl: config.apiUrl,
           timeoutMs: config.requestTimeoutMs,
           onCall: (e) => {
-            providerLog.debug({ account: accountId, ...e }, 'provider call');
+            // Writes are rare and worth a line each; the periodic reads are debug noise.
+            const level = e.endpoint === 'list' || e.endpoint === 'get' ? 'debug' : 'info';
+            providerLog[level]({ account: accountId, ...e }, 'provider call');
             metrics?.providerCall(e);
           },
         }),
