@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `vps-operator` command: dispatches to a subcommand and turns a
 // UsageError into "exit 2 with a message naming the flag", before anything starts.
+import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { type Command, UsageError } from './command.ts';
 
@@ -10,7 +11,9 @@ const loaders: Record<string, () => Promise<Command>> = {
   simulator: async () => (await import('./simulator/command.ts')).simulatorCommand,
 };
 
-const VERSION = '0.1.0';
+const { version: VERSION } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
 function topHelp(commands: string[]): string {
   return [
