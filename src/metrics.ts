@@ -2,20 +2,13 @@
 // interfaces implemented with client-go's and controller-runtime's series names, so existing
 // dashboards work, plus the provider-facing series this operator adds. docs/metrics.md lists them.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { CallBudgetMetrics, ReconcileMetrics, WorkQueueMetrics } from './runtime/metrics-hooks.ts';
-import type { CallEvent } from './vpsorg/index.ts';
+import type { OperatorMetrics } from './operator.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export interface OperatorMetricSet {
+/** The operator's instruments plus the registry that /metrics serves. */
+export interface OperatorMetricSet extends OperatorMetrics {
   registry: Registry;
-  workQueue(name: string): WorkQueueMetrics;
-  reconcile(controller: string): ReconcileMetrics;
-  budget: CallBudgetMetrics;
-  providerCall(event: CallEvent): void;
-  action(action: string, ok: boolean): void;
-  setLeader(leading: boolean): void;
-  setServersByStateSource(source: () => Map<string, number>): void;
 }
 
 export function createMetrics(): OperatorMetricSet {
