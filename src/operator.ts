@@ -121,6 +121,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
 
   reconciler = new VpsServerReconciler({
     lookup,
+    listObjects: () => informers.flatMap((inf) => inf.list()),
     writer,
     recordEvent: (target, type, reason, message) =>
       void events.record({

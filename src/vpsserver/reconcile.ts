@@ -31,6 +31,8 @@ export type CredentialsResolver = (vps: VpsServer) => Promise<{ check: Credentia
 export interface VpsServerReconcilerDeps {
   /** The object as the informer last saw it (undefined: it is gone). */
   lookup: (key: string) => unknown;
+  /** Every VpsServer the informers hold (to know which servers other resources manage). */
+  listObjects?: () => unknown[];
   writer: CustomResourceWriter;
   recordEvent: (target: VpsServer, type: EventType, reason: string, message: string) => void;
   credentials: CredentialsResolver;
@@ -100,6 +102,10 @@ export class VpsServerReconciler implements Reconciler {
 
     // Plan: one pure decision.
     const action = plan({ vps, credentials, observed, stall, timings: this.#timings });
+    // Claim an adopted server before the first await, so a concurrent pass for another resource
+    // with the same name cannot pick the same candidate.
+    if (action.type === 'Adopt' && account !== undefined)
+      this.#owners.set(`${account.id}/${action.serverId}`, key);
     const writes = PROVIDER_WRITES.has(action.type);
     log[writes ? 'info' : 'debug']({ action: action.type, ...actionDetail(action) }, 'reconcile decision');
 
@@ -172,20 +178,34 @@ export class VpsServerReconciler implements Reconciler {
     const id = managedServerId(vps);
     const server = id === undefined ? undefined : account.observation.get(id);
     if (id !== undefined && server !== undefined) account.observation.track(id);
-    const claimed = this.#claimedBy(account.id, vps);
-    const candidates = createCandidates(vps, account.observation.servers(), this.#timings).filter(
-      (s) => !claimed.has(s.id),
-    );
+    let candidates = createCandidates(vps, account.observation.servers(), this.#timings);
+    if (candidates.length > 0) {
+      const claimed = this.#claimedBy(account.id, vps);
+      candidates = candidates.filter((s) => !claimed.has(s.id));
+    }
     return { snapshotAt: account.observation.snapshotAt, server, candidates };
   }
 
-  /** Server ids of this account that other resources manage (never adopted twice). */
+  /**
+   * Server ids that other resources manage, so a lost create never adopts a server that is
+   * already someone's: those this process has seen reconciled for the account, and (after a
+   * restart, before they are) every id any other VpsServer names in its status or spec.
+   */
   #claimedBy(accountId: string, vps: VpsServer): Set<number> {
     const key = keyOf(vps);
     const ids = new Set<number>();
     for (const [owned, owner] of this.#owners) {
       if (owner !== key && owned.startsWith(`${accountId}/`))
         ids.add(Number(owned.slice(accountId.length + 1)));
+    }
+    for (const raw of this.#d.listObjects?.() ?? []) {
+      const o = raw as {
+        metadata?: { namespace?: string; name?: string };
+        spec?: { serverId?: unknown };
+        status?: { serverId?: unknown };
+      };
+      if (keyOf({ metadata: o.metadata ?? {} }) === key) continue;
+      for (const id of [o.status?.serverId, o.spec?.serverId]) if (typeof id === 'number') ids.add(id);
     }
     return ids;
   }

@@ -93,6 +93,18 @@ describe('lost responses', () => {
     expect((await env.events('lost')).map((e) => e.reason)).toContain('ServerAdopted');
   });
 
+  it('gives two resources with the same server name one server each when their create responses are lost', async () => {
+    env = await startEnv({ simulator: { faults: { lostResponseRate: 1, endpoints: ['create'] } } });
+    await Promise.all([env.create('twin-a', { name: 'twin' }), env.create('twin-b', { name: 'twin' })]);
+    const ids = new Set<number>();
+    for (const n of ['twin-a', 'twin-b']) {
+      const o = await env.waitFor(n, (x) => x?.status?.serverId !== undefined, 'a server id');
+      ids.add(o?.status?.serverId as number);
+    }
+    expect(ids.size).toBe(2);
+    expect(env.sim.state.servers().filter((s) => s.name === 'twin')).toHaveLength(2);
+  });
+
   it('converges with exactly one server per resource under 30% injected faults', async () => {
     env = await startEnv({
       simulator: { faults: { errorRate: 0.15, dropRate: 0.05, lostResponseRate: 0.1 }, seed: 7 },
