@@ -1,14 +1,21 @@
 // Start-up configuration: every bad value stops start-up with a message naming where it came
 // from and what is accepted; flags beat environment beat the file beat defaults.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/command.ts';
 import { loadConfig, OPTIONS, parseDuration, parseRate } from '../../src/config.ts';
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 const file = (text: string) => {
-  const p = join(mkdtempSync(join(tmpdir(), 'vps-config-')), 'config.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'vps-config-'));
+  dirs.push(dir);
+  const p = join(dir, 'config.yaml');
   writeFileSync(p, text);
   return p;
 };
