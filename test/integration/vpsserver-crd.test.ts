@@ -2,7 +2,7 @@
 // naming the field, defaults are applied, and kubectl (built from the same Kubernetes release)
 // explains every field and prints the documented columns.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await env?.stop();
+  rmSync(cacheDir, { recursive: true, force: true });
 });
 
 /**
