@@ -107,12 +107,23 @@ export class VpsServerReconciler implements Reconciler {
     if (action.type === 'Adopt' && account !== undefined)
       this.#owners.set(`${account.id}/${action.serverId}`, key);
     const writes = PROVIDER_WRITES.has(action.type);
-    log[writes ? 'info' : 'debug']({ action: action.type, ...actionDetail(action) }, 'reconcile decision');
+    const startedAt = this.#now();
 
     // Act: at most one provider write.
     const result = await this.#act(vps, action, account, signal);
     if (result === 'gone') return { kind: 'done' };
     this.#d.onAction?.(key, action, result.outcome.ok);
+    // One line per decision: what was done and how it ended (writes and failures at info).
+    log[writes || !result.outcome.ok || action.type === 'Stalled' ? 'info' : 'debug'](
+      {
+        action: action.type,
+        ...actionDetail(action),
+        outcome: result.outcome.ok ? 'ok' : result.outcome.reason,
+        ...(!result.outcome.ok && { err: result.outcome.message }),
+        durationMs: this.#now() - startedAt,
+      },
+      'reconcile decision',
+    );
     if (result.failure?.terminal)
       this.#rememberStall(
         vps,
