@@ -84,9 +84,9 @@ export async function act(
     case 'Adopt': {
       const a = needAccount();
       a.observation.track(action.serverId);
-      let after = vps;
+      // The create-pending marker stays until status.serverId is written (reconcile.ts clears it):
+      // dropping it first would let a crash in between create a second server.
       if (action.reason === 'LostCreateResponse') {
-        after = await patchMetadata(deps, vps, { annotations: { [CREATE_PENDING_ANNOTATION]: null } });
         deps.event(
           vps,
           'Normal',
@@ -97,7 +97,7 @@ export async function act(
         deps.event(vps, 'Normal', 'ServerAdopted', `Adopted existing server ${action.serverId}`);
       }
       // A reboot value set before the server was ours is history, not a request.
-      return ok(after, {
+      return ok(vps, {
         serverId: action.serverId,
         ...(vps.spec.rebootRequestedAt !== undefined && {
           lastRebootRequestedAt: vps.spec.rebootRequestedAt,
