@@ -145,10 +145,8 @@ export async function act(
       return reboot(deps, vps, action.serverId, action.requestedAt, needAccount(), signal);
 
     case 'RecordReboot': {
-      const after =
-        vps.metadata.annotations[REBOOT_PENDING_ANNOTATION] !== undefined
-          ? await patchMetadata(deps, vps, { annotations: { [REBOOT_PENDING_ANNOTATION]: null } })
-          : vps;
+      // The reboot-pending marker is cleared by reconcile.ts only after status records the value:
+      // clearing it first would let a crash in between reboot a second time.
       if (action.outcome === 'Unknown') {
         deps.event(
           vps,
@@ -164,7 +162,7 @@ export async function act(
           `rebootRequestedAt=${action.requestedAt} ignored: spec.powerState is Stopped`,
         );
       }
-      return ok(after, { lastRebootRequestedAt: action.requestedAt });
+      return ok(vps, { lastRebootRequestedAt: action.requestedAt });
     }
 
     case 'Delete': {

@@ -87,6 +87,25 @@ describe('a VpsServer', () => {
     expect(env.sim.state.stats().calls.reboot).toBe(2);
   });
 
+  it('does not send a reboot again when its answer was lost, and says so with a Warning', async () => {
+    env = await startEnv();
+    await env.create('rb-lost');
+    await env.waitReady('rb-lost');
+    env.sim.state.setFaults({ lostResponseRate: 1, endpoints: ['reboot'] });
+    await env.patch('rb-lost', { spec: { rebootRequestedAt: 'once' } });
+    const o = await env.waitFor(
+      'rb-lost',
+      (x) => x?.status?.lastRebootRequestedAt === 'once',
+      'reboot recorded',
+    );
+    env.sim.state.setFaults(null);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(env.sim.state.stats().calls.reboot).toBe(1);
+    expect(o?.metadata?.annotations?.['vps.org/reboot-pending']).toBeUndefined();
+    const warning = (await env.events('rb-lost')).find((e) => e.reason === 'RebootOutcomeUnknown');
+    expect(warning?.type).toBe('Warning');
+  });
+
   it('deletes the server at VPS.org when deleted with policy Delete', async () => {
     env = await startEnv();
     await env.create('gone');
