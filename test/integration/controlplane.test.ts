@@ -317,7 +317,7 @@ describe('the local control plane', () => {
     expect(got.status?.phase).toBe('Ready');
   });
 
-  it('lets the built kubectl get the custom object with the admin kubeconfig', async () => {
+  it('lets the built kubectl get, explain and wait for the custom object with the admin kubeconfig', async () => {
     const kubectl = (...args: string[]): Promise<{ stdout: string }> =>
       execFileAsync(kubectlPath(), ['--kubeconfig', plane().adminKubeconfigPath, ...args]);
 
@@ -327,6 +327,11 @@ describe('the local control plane', () => {
 
     const { stdout: json } = await kubectl('get', 'widget', 'w1', '-n', ns, '-o', 'json');
     expect((JSON.parse(json) as Widget).status?.phase).toBe('Ready');
+
+    // what the demo and user-facing tests rely on: the CRD's OpenAPI is published, waits work
+    const { stdout: explain } = await kubectl('explain', `${plural}.${group}.spec`);
+    expect(explain).toMatch(/size\s+<integer> -required-/);
+    await kubectl('wait', '-n', ns, '--for=jsonpath={.status.phase}=Ready', '--timeout=10s', 'widget/w1');
 
     const { stdout: ver } = await kubectl('version', '-o', 'json');
     const versions = JSON.parse(ver) as {
