@@ -9,6 +9,7 @@ import { renderDetail } from './render.ts';
 import type { SimTime } from './sim-time.ts';
 import type { SimulatorStats, StatsRecorder } from './stats.ts';
 import type { AccountSpec, DriftChange, ServerRecord, SimulatorStore } from './store.ts';
+import type { WriteLog, WriteRecord } from './write-log.ts';
 
 /** A server as the inspection API shows it: the detail shape plus the owning account's name. */
 export type SimServer = WireServerDetail & { account: string };
@@ -26,6 +27,9 @@ export interface SimulatorState {
   /** One server of any account, or undefined. */
   server(id: number): SimServer | undefined;
   stats(): SimulatorStats;
+  /** Every write the API carried out, oldest first (at most WRITE_LOG_LIMIT). */
+  writes(): WriteRecord[];
+  /** Zeroes the counters and empties the write log. */
   resetStats(): void;
   /** The fault rules in force. */
   faults(): FaultRule[];
@@ -56,6 +60,7 @@ export interface SimulatorState {
 export interface ControlDeps {
   store: SimulatorStore;
   stats: StatsRecorder;
+  writes: WriteLog;
   limiter: TokenBucketLimiter;
   time: SimTime;
   faults: FaultRule[];
@@ -64,6 +69,7 @@ export interface ControlDeps {
 export class SimulatorControl implements SimulatorState {
   readonly #store: SimulatorStore;
   readonly #stats: StatsRecorder;
+  readonly #writes: WriteLog;
   readonly #limiter: TokenBucketLimiter;
   readonly #time: SimTime;
   /** Read by the HTTP layer on every request, so a change applies to the next one. */
@@ -72,6 +78,7 @@ export class SimulatorControl implements SimulatorState {
   constructor(deps: ControlDeps) {
     this.#store = deps.store;
     this.#stats = deps.stats;
+    this.#writes = deps.writes;
     this.#limiter = deps.limiter;
     this.#time = deps.time;
     this.faultRules = deps.faults;
@@ -89,8 +96,13 @@ export class SimulatorControl implements SimulatorState {
     return this.#stats.snapshot();
   }
 
+  writes(): WriteRecord[] {
+    return this.#writes.snapshot();
+  }
+
   resetStats(): void {
     this.#stats.reset();
+    this.#writes.clear();
   }
 
   faults(): FaultRule[] {

@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import * as decode from './decode.ts';
 import { ENDPOINTS, type EndpointName } from './endpoints.ts';
+import { GARBLES, type Garble } from './garble.ts';
 import { type Random, uniform } from './random.ts';
 import { detailReply, type Reply } from './reply.ts';
 
@@ -21,6 +22,13 @@ export interface FaultRule {
   dropRate?: number;
   /** Share (0–1) of requests the API carries out but whose reply is lost (connection closed). Default 0. */
   lostResponseRate?: number;
+  /**
+   * Share (0–1) of requests the API carries out whose JSON reply then arrives broken, as one of
+   * `garbles` (HTML, cut short, numbers as strings, an unknown server state, an empty body). Default 0.
+   */
+  garbleRate?: number;
+  /** Ways of breaking a reply, drawn uniformly. Default: all of GARBLES. */
+  garbles?: Garble[];
   /** Endpoints the rule applies to. Default: all nine provider endpoints. */
   endpoints?: EndpointName[];
 }
@@ -33,7 +41,12 @@ export const DEFAULT_ERROR_STATUSES = [500, 502, 503];
 /** What happens to one request. */
 export interface FaultDecision {
   latencyMs: number;
-  action: { kind: 'none' } | { kind: 'drop' } | { kind: 'error'; status: number } | { kind: 'lostResponse' };
+  action:
+    | { kind: 'none' }
+    | { kind: 'drop' }
+    | { kind: 'error'; status: number }
+    | { kind: 'lostResponse' }
+    | { kind: 'garble'; garble: Garble };
 }
 
 /** Draws the fate of one request to `endpoint`; draws nothing when no rule applies. */
@@ -54,6 +67,13 @@ export function decideFault(
       const status = statuses[Math.floor(random() * statuses.length)] ?? 500;
       decision.action = { kind: 'error', status };
     } else if (hits(random, rule.lostResponseRate)) decision.action = { kind: 'lostResponse' };
+    else if (hits(random, rule.garbleRate)) {
+      const garbles = rule.garbles ?? GARBLES;
+      decision.action = {
+        kind: 'garble',
+        garble: garbles[Math.floor(random() * garbles.length)] ?? 'notJson',
+      };
+    }
   }
   return decision;
 }
@@ -68,6 +88,8 @@ const RULE_KEYS = [
   'latencyMs',
   'dropRate',
   'lostResponseRate',
+  'garbleRate',
+  'garbles',
   'endpoints',
 ] as const;
 
@@ -86,6 +108,18 @@ function parseFaultRule(value: unknown, field: string): FaultRule {
   if (fields.dropRate !== undefined) rule.dropRate = decode.share(fields.dropRate, `${field}.dropRate`);
   if (fields.lostResponseRate !== undefined) {
     rule.lostResponseRate = decode.share(fields.lostResponseRate, `${field}.lostResponseRate`);
+  }
+  if (fields.garbleRate !== undefined)
+    rule.garbleRate = decode.share(fields.garbleRate, `${field}.garbleRate`);
+  if (fields.garbles !== undefined) {
+    const garbles = decode.array(fields.garbles, `${field}.garbles`);
+    if (garbles.length === 0) throw new decode.ConfigError(`${field}.garbles`, 'at least one way to garble');
+    rule.garbles = garbles.map((g, i) => {
+      const name = GARBLES.find((k) => k === g);
+      if (name === undefined)
+        throw new decode.ConfigError(`${field}.garbles[${i}]`, `one of ${GARBLES.join(', ')}`);
+      return name;
+    });
   }
   if (fields.errorStatuses !== undefined) {
     const statuses = decode.array(fields.errorStatuses, `${field}.errorStatuses`);

@@ -10,11 +10,13 @@ import type { Logger } from 'pino';
 import type { SimulatorControl } from './control.ts';
 import { matchRoute } from './endpoints.ts';
 import { decideFault, injectedErrorReply } from './faults.ts';
+import { garbleReply } from './garble.ts';
 import { INSPECT_PREFIX, type InspectApi } from './inspect.ts';
 import type { ProviderApi } from './provider-api.ts';
 import type { Random } from './random.ts';
 import { detailReply, NOT_FOUND, type Reply, serializeReply } from './reply.ts';
 import type { StatsRecorder } from './stats.ts';
+import { isWriteEndpoint, type WriteLog } from './write-log.ts';
 
 /** Bodies above this are refused (413); the API's bodies are a few hundred bytes. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -25,6 +27,7 @@ export interface HttpDeps {
   inspect: InspectApi | null;
   control: SimulatorControl;
   stats: StatsRecorder;
+  writes: WriteLog;
   random: Random;
   logger: Logger;
   /** Aborted on close: pending injected latencies end and their sockets are dropped. */
@@ -125,6 +128,12 @@ async function serve(
     body,
   });
   const accountName = account === null ? {} : { account: account.name };
+  const delivery =
+    fault.action.kind === 'lostResponse' ? 'lost' : fault.action.kind === 'garble' ? 'garbled' : 'delivered';
+  const serverId = route.serverId ?? createdId(reply);
+  if (isWriteEndpoint(endpoint) && account !== null && reply.status < 300 && serverId !== null) {
+    deps.writes.add({ at: Date.now(), endpoint, account: account.name, serverId, reply: delivery });
+  }
   if (fault.action.kind === 'lostResponse') {
     // The API has acted (a create made its server); only the answer never reaches the client.
     deps.stats.count('lostResponses');
@@ -133,7 +142,22 @@ async function serve(
     return;
   }
   deps.stats.reply(endpoint, reply.status);
+  if (fault.action.kind === 'garble') {
+    deps.stats.count('garbledReplies');
+    finish(res, garbleReply(reply, fault.action.garble), log, {
+      endpoint,
+      ...accountName,
+      fault: `garble:${fault.action.garble}`,
+    });
+    return;
+  }
   finish(res, reply, log, { endpoint, ...accountName });
+}
+
+/** The id in a create's 201 body, or null. */
+function createdId(reply: Reply): number | null {
+  const id = (reply.json as { id?: unknown } | undefined)?.id;
+  return typeof id === 'number' ? id : null;
 }
 
 function finish(

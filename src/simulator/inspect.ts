@@ -41,6 +41,7 @@ export class InspectApi {
       ['POST', /^servers\/(\d+)\/suspend$/, (m) => found(c.suspend(id(m)))],
       ['POST', /^servers\/(\d+)\/unsuspend$/, (m) => found(c.unsuspend(id(m)))],
       ['GET', /^stats$/, () => jsonReply(200, c.stats())],
+      ['GET', /^writes$/, () => jsonReply(200, c.writes())],
       ['POST', /^reset-stats$/, () => done(() => c.resetStats())],
       ['GET', /^faults$/, () => jsonReply(200, c.faults())],
       ['PUT', /^faults$/, (_m, body) => this.#setFaults(body())],

@@ -13,6 +13,7 @@ import { TokenBucketLimiter } from './rate-limit.ts';
 import { SimTime } from './sim-time.ts';
 import { StatsRecorder } from './stats.ts';
 import { SimulatorStore } from './store.ts';
+import { WriteLog } from './write-log.ts';
 
 export interface RunningSimulator extends AsyncDisposable {
   /** Origin of the server, e.g. `http://127.0.0.1:41234` (the /_sim/ API lives here). */
@@ -41,14 +42,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     accounts: o.accounts,
   });
   const stats = new StatsRecorder();
+  const writes = new WriteLog();
   const limiter = new TokenBucketLimiter(o.rateLimit, () => time.now(), o.retryAfterGraceMs);
-  const control = new SimulatorControl({ store, stats, limiter, time, faults: o.faults });
+  const control = new SimulatorControl({ store, stats, writes, limiter, time, faults: o.faults });
   const closing = new AbortController();
   const server = createSimulatorServer({
     api: new ProviderApi({ store, limiter, stats, pageSize: o.pageSize }),
     inspect: o.inspect ? new InspectApi(control) : null,
     control,
     stats,
+    writes,
     random,
     logger: o.logger,
     closing: closing.signal,

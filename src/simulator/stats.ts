@@ -23,6 +23,8 @@ export interface SimulatorStats {
   droppedConnections: number;
   /** Requests the API carried out whose reply was then lost by injection. */
   lostResponses: number;
+  /** Requests the API carried out whose reply was then garbled by injection. */
+  garbledReplies: number;
 }
 
 export type StatsEvent =
@@ -30,7 +32,8 @@ export type StatsEvent =
   | 'retryAfterViolations'
   | 'injectedErrors'
   | 'droppedConnections'
-  | 'lostResponses';
+  | 'lostResponses'
+  | 'garbledReplies';
 
 export class StatsRecorder {
   #stats = emptyStats();
@@ -77,5 +80,6 @@ function emptyStats(): SimulatorStats {
     injectedErrors: 0,
     droppedConnections: 0,
     lostResponses: 0,
+    garbledReplies: 0,
   };
 }

@@ -81,6 +81,24 @@ describe('fault injection', () => {
     expect((await call('GET', api, { token: TOKEN })).body).toMatchObject({ count: 1 });
   });
 
+  it('records the writes it carried out, with what became of each reply', async () => {
+    const { sim, api } = await simulator({ faults: { lostResponseRate: 1, endpoints: ['create'] } });
+    await outcome('POST', api, createBody({ name: 'ghost' }));
+    sim.state.setFaults({ garbleRate: 1, garbles: ['notJson'], endpoints: ['patch'] });
+    sim.state.finishTransitions();
+    const [ghost] = sim.state.servers();
+    const patched = await call('PATCH', `${api}${ghost?.id}/`, { token: TOKEN, body: { name: 'ghost-2' } });
+    expect(patched.status).toBe(200);
+    expect(patched.text).toContain('<html>');
+    expect(sim.state.writes()).toMatchObject([
+      { endpoint: 'create', account: 'main', serverId: ghost?.id, reply: 'lost' },
+      { endpoint: 'patch', account: 'main', serverId: ghost?.id, reply: 'garbled' },
+    ]);
+    expect(sim.state.stats()).toMatchObject({ lostResponses: 1, garbledReplies: 1 });
+    sim.state.resetStats();
+    expect(sim.state.writes()).toEqual([]);
+  });
+
   it('applies new faults to the next request and none once cleared', async () => {
     const { sim, api } = await simulator({});
     sim.state.setFaults({ errorRate: 1, errorStatuses: [500] });

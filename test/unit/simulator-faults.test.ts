@@ -41,6 +41,18 @@ describe('decideFault', () => {
     expect((counts.lostResponse ?? 0) / 10_000).toBeCloseTo(0.45, 1);
   });
 
+  it('garbles the configured share of replies in each configured way', () => {
+    const counts = tally([{ garbleRate: 0.5, garbles: ['notJson', 'emptyBody'] }], 'get', 10_000);
+    expect((counts.garble ?? 0) / 10_000).toBeCloseTo(0.5, 1);
+    const random = seededRandom(3);
+    const kinds = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const { action } = decideFault([{ garbleRate: 1, garbles: ['notJson', 'emptyBody'] }], 'get', random);
+      if (action.kind === 'garble') kinds.add(action.garble);
+    }
+    expect([...kinds].sort()).toEqual(['emptyBody', 'notJson']);
+  });
+
   it('spares endpoints a rule does not target', () => {
     expect(tally([{ errorRate: 1, endpoints: ['create'] }], 'list', 100)).toEqual({ none: 100 });
     expect(tally([{ errorRate: 1, errorStatuses: [502], endpoints: ['create'] }], 'create', 100)).toEqual({
@@ -76,6 +88,9 @@ describe('parseFaultConfig', () => {
     [{ latencyMs: { min: 10, max: 5 } }, 'faults.latencyMs.max: expected a number ≥ 10'],
     [{ errorRat: 0.1 }, 'faults.errorRat: expected one of the keys'],
     [[{}, 'x'], 'faults[1]: expected a mapping'],
+    [{ garbles: ['lies'] }, 'faults.garbles[0]: expected one of notJson, truncated'],
+    [{ garbles: [] }, 'faults.garbles: expected at least one way to garble'],
+    [{ garbleRate: -1 }, 'faults.garbleRate: expected a number from 0 to 1'],
   ])('rejects %j naming the field', (config, message) => {
     expect(() => parseFaultConfig(config, 'faults')).toThrow(message);
   });
