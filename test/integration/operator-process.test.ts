@@ -1,68 +1,11 @@
 // The operator as users run it: `vps-operator run` as a child process with the ServiceAccount's
 // kubeconfig. Start-up validation, probes and metrics over HTTP, graceful SIGTERM, leader
 // election between two replicas with the leader killed, and the one-command demo.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isReady, type OperatorEnv, startEnv, TOKEN } from '../support/operator-env.ts';
+import { reapOperatorProcesses, startOperatorProcess as start } from '../support/operator-process.ts';
 
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
-
-interface Proc {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-  /** Resolves with the first log line (parsed JSON) matching `msg`. */
-  logged(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-const procs: Proc[] = [];
-
-function start(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env, KUBECONFIG: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) =>
-    lines.push(
-      ...String(chunk)
-        .split('\n')
-        .filter((l) => l !== ''),
-    );
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const proc: Proc = {
-    child,
-    lines,
-    exited,
-    async logged(msg, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        for (const l of lines) {
-          if (!l.includes(msg)) continue;
-          try {
-            return JSON.parse(l) as Record<string, unknown>;
-          } catch {
-            return { line: l };
-          }
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`no "${msg}" in the operator's output:\n${lines.slice(-30).join('\n')}`);
-    },
-  };
-  procs.push(proc);
-  return proc;
-}
-
-afterEach(async () => {
-  for (const p of procs.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await p.exited;
-  }
-});
+afterEach(reapOperatorProcesses);
 
 describe('vps-operator run: start-up validation', () => {
   it.each([

@@ -1,0 +1,78 @@
+// The operator as users run it: `node src/cli.ts …` as a child process, its output collected
+// line by line, so tests can kill it with SIGKILL at any moment, restart it and read what it
+// logged. Shared by the process tests and the reliability suite; reap() kills what is left.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  /** Every line written to stdout and stderr, in order. */
+  lines: string[];
+  /** The exit code, or null when killed by a signal. */
+  exited: Promise<number | null>;
+  /** True until the process has exited. */
+  running(): boolean;
+  /** Resolves with the first log line (parsed JSON) containing `msg`. */
+  logged(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGKILL, as `kill -9`, and waits for the exit. */
+  kill(): Promise<void>;
+}
+
+const live = new Set<OperatorProcess>();
+
+/** Starts `node src/cli.ts ...args` with extra environment variables; KUBECONFIG is cleared. */
+export function startOperatorProcess(args: string[], env: Record<string, string> = {}): OperatorProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env, KUBECONFIG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let partial = '';
+  const collect = (chunk: Buffer) => {
+    const parts = (partial + String(chunk)).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts.filter((l) => l !== ''));
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = once(child, 'exit').then(([code]) => {
+    if (partial !== '') lines.push(partial);
+    live.delete(proc);
+    return code as number | null;
+  });
+  const proc: OperatorProcess = {
+    child,
+    lines,
+    exited,
+    running: () => child.exitCode === null && child.signalCode === null,
+    async logged(msg, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const line = lines.find((l) => l.includes(msg));
+        if (line !== undefined) {
+          try {
+            return JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            return { line };
+          }
+        }
+        if (!proc.running()) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`no "${msg}" in the operator's output:\n${lines.slice(-30).join('\n')}`);
+    },
+    async kill() {
+      if (proc.running()) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  live.add(proc);
+  return proc;
+}
+
+/** Kills every operator process still running (afterEach / afterAll). */
+export async function reapOperatorProcesses(): Promise<void> {
+  await Promise.all([...live].map((p) => p.kill()));
+}
