@@ -35,6 +35,8 @@ const FLAGS = {
   latency: { type: 'string' },
   'drop-rate': { type: 'string' },
   'lost-response-rate': { type: 'string' },
+  'hang-rate': { type: 'string' },
+  'garble-rate': { type: 'string' },
   'fault-endpoints': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
@@ -77,6 +79,9 @@ Faults (one rule; replaces faults from --config):
   --latency MS|A-B             added latency in ms, fixed or a range             (default 0)
   --drop-rate P                share of connections closed without a reply       (default 0)
   --lost-response-rate P       share of requests carried out whose reply is lost (default 0)
+  --hang-rate P                share of requests never answered (client timeout) (default 0)
+  --garble-rate P              share of replies sent broken: HTML, cut JSON, wrong
+                               types, unknown state, empty body                  (default 0)
   --fault-endpoints LIST       endpoints the faults hit: list,create,get,put,patch,delete,
                                start,stop,reboot                                 (default all)
   --seed N                     seed of the random source (durations, faults)     (default random)
@@ -221,6 +226,10 @@ function faultRuleFrom(flags: Flags): FaultRule | undefined {
   if (errorRate !== undefined) rule.errorRate = errorRate;
   if (dropRate !== undefined) rule.dropRate = dropRate;
   if (lostResponseRate !== undefined) rule.lostResponseRate = lostResponseRate;
+  const hangRate = share('hang-rate');
+  if (hangRate !== undefined) rule.hangRate = hangRate;
+  const garbleRate = share('garble-rate');
+  if (garbleRate !== undefined) rule.garbleRate = garbleRate;
   if (flags['fault-statuses'] !== undefined) {
     rule.errorStatuses = list(flags['fault-statuses']).map((s) =>
       decode.integer(Number(s), '--fault-statuses', 400, 599),

@@ -20,6 +20,11 @@ export interface FaultRule {
   latencyMs?: number | { min: number; max: number };
   /** Share (0–1) of requests whose connection is closed with no reply, before the API acts. Default 0. */
   dropRate?: number;
+  /**
+   * Share (0–1) of requests never answered: the connection stays open, before the API acts, until
+   * the client gives up (its timeout) or the simulator closes. Default 0.
+   */
+  hangRate?: number;
   /** Share (0–1) of requests the API carries out but whose reply is lost (connection closed). Default 0. */
   lostResponseRate?: number;
   /**
@@ -44,6 +49,7 @@ export interface FaultDecision {
   action:
     | { kind: 'none' }
     | { kind: 'drop' }
+    | { kind: 'hang' }
     | { kind: 'error'; status: number }
     | { kind: 'lostResponse' }
     | { kind: 'garble'; garble: Garble };
@@ -62,6 +68,7 @@ export function decideFault(
     decision.latencyMs += typeof latency === 'number' ? latency : uniform(random, latency.min, latency.max);
     if (decision.action.kind !== 'none') continue;
     if (hits(random, rule.dropRate)) decision.action = { kind: 'drop' };
+    else if (hits(random, rule.hangRate)) decision.action = { kind: 'hang' };
     else if (hits(random, rule.errorRate)) {
       const statuses = rule.errorStatuses ?? DEFAULT_ERROR_STATUSES;
       const status = statuses[Math.floor(random() * statuses.length)] ?? 500;
@@ -87,6 +94,7 @@ const RULE_KEYS = [
   'errorStatuses',
   'latencyMs',
   'dropRate',
+  'hangRate',
   'lostResponseRate',
   'garbleRate',
   'garbles',
@@ -106,6 +114,7 @@ function parseFaultRule(value: unknown, field: string): FaultRule {
   const rule: FaultRule = {};
   if (fields.errorRate !== undefined) rule.errorRate = decode.share(fields.errorRate, `${field}.errorRate`);
   if (fields.dropRate !== undefined) rule.dropRate = decode.share(fields.dropRate, `${field}.dropRate`);
+  if (fields.hangRate !== undefined) rule.hangRate = decode.share(fields.hangRate, `${field}.hangRate`);
   if (fields.lostResponseRate !== undefined) {
     rule.lostResponseRate = decode.share(fields.lostResponseRate, `${field}.lostResponseRate`);
   }

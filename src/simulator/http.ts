@@ -110,6 +110,18 @@ async function serve(
       res.destroy();
       log({ endpoint, fault: 'drop' });
       return;
+    case 'hang':
+      // Held until the client's timeout closes the socket (or the simulator closes).
+      deps.stats.count('hungRequests');
+      if (!res.destroyed) {
+        await new Promise<void>((resolve) => {
+          res.once('close', resolve);
+          deps.closing.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
+      res.destroy();
+      log({ endpoint, fault: 'hang' });
+      return;
     case 'error': {
       deps.stats.count('injectedErrors');
       const reply = injectedErrorReply(fault.action.status);

@@ -21,6 +21,8 @@ export interface SimulatorStats {
   injectedErrors: number;
   /** Connections closed by injection before the API acted. */
   droppedConnections: number;
+  /** Requests held unanswered by injection until the client gave up. */
+  hungRequests: number;
   /** Requests the API carried out whose reply was then lost by injection. */
   lostResponses: number;
   /** Requests the API carried out whose reply was then garbled by injection. */
@@ -33,6 +35,7 @@ export type StatsEvent =
   | 'injectedErrors'
   | 'droppedConnections'
   | 'lostResponses'
+  | 'hungRequests'
   | 'garbledReplies';
 
 export class StatsRecorder {
@@ -80,6 +83,7 @@ function emptyStats(): SimulatorStats {
     injectedErrors: 0,
     droppedConnections: 0,
     lostResponses: 0,
+    hungRequests: 0,
     garbledReplies: 0,
   };
 }

@@ -65,6 +65,19 @@ describe('fault injection', () => {
     expect(sim.state.stats().droppedConnections).toBe(dropped);
   });
 
+  it('holds a hung request open until the client gives up', async () => {
+    const { sim, api } = await simulator({ faults: { hangRate: 1 } });
+    const started = performance.now();
+    const answer = fetch(api, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      signal: AbortSignal.timeout(300),
+    });
+    await expect(answer).rejects.toThrow(/timeout|aborted/i);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sim.state.stats().hungRequests).toBe(1);
+  });
+
   it('delays answers by the configured latency', async () => {
     const { api } = await simulator({ faults: { latencyMs: 150 } });
     const started = performance.now();

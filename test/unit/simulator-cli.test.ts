@@ -46,6 +46,7 @@ describe('vps-operator simulator (CLI)', () => {
     [['--token', 't', '--time-scale', '0'], '--time-scale: expected a number > 0'],
     [['--token', 't', '--port', 'http'], '--port: expected an integer from 0 to 65535'],
     [['--token', 't', '--fault-rate', '1.5'], '--fault-rate: expected a number from 0 to 1'],
+    [['--token', 't', '--garble-rate', 'x'], '--garble-rate: expected a number from 0 to 1'],
     [['--token', 't', '--fault-endpoints', 'create,destroy'], '--fault-endpoints: expected one of list'],
     [
       ['--token', 't', '--provisioning-seconds', '5-1'],
@@ -79,6 +80,8 @@ describe('vps-operator simulator (CLI)', () => {
       '--config',
       '--inspect',
       '--fault-rate',
+      '--hang-rate',
+      '--garble-rate',
     ]) {
       expect(stdout).toContain(flag);
     }
