@@ -1,7 +1,10 @@
 // Named points in the reconcile path where the reliability suite (test/chaos) can make the
 // operator die on the spot, as a kill -9 would, to prove that no crash between two writes can
-// duplicate or leak a server. Off unless VPS_OPERATOR_CRASH_POINTS is set, e.g.
-// "after-create:0.3,before-status:0.1" (point:probability). Never set it in production.
+// duplicate or leak a server. Off unless armed, never in production:
+// - VPS_OPERATOR_CRASH_POINTS="after-create:0.3,before-status:0.1" (point:probability), read once;
+// - VPS_OPERATOR_CRASH_POINTS_FILE=/path, a file holding the same text, read at every point, so
+//   a test can arm a running operator at the moment a phase begins without restarting it.
+import { readFileSync } from 'node:fs';
 import process from 'node:process';
 
 export const CRASH_POINTS = [
@@ -20,7 +23,8 @@ export const CRASH_POINTS = [
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-const armed = parse(process.env.VPS_OPERATOR_CRASH_POINTS);
+const fromEnv = parse(process.env.VPS_OPERATOR_CRASH_POINTS);
+const armingFile = process.env.VPS_OPERATOR_CRASH_POINTS_FILE;
 
 function parse(spec: string | undefined): Map<string, number> {
   const points = new Map<string, number>();
@@ -31,9 +35,19 @@ function parse(spec: string | undefined): Map<string, number> {
   return points;
 }
 
+function armed(): Map<string, number> {
+  if (armingFile === undefined) return fromEnv;
+  try {
+    return parse(readFileSync(armingFile, 'utf8'));
+  } catch {
+    return fromEnv;
+  }
+}
+
 /** Dies here (SIGKILL, no cleanup) with the configured probability. */
 export function crashPoint(point: CrashPoint): void {
-  const p = armed.get(point);
+  if (fromEnv.size === 0 && armingFile === undefined) return;
+  const p = armed().get(point);
   if (p === undefined || Math.random() >= p) return;
   process.stderr.write(`crash point ${point}: killing the operator\n`);
   process.kill(process.pid, 'SIGKILL');
