@@ -1,0 +1,7 @@
+// Preloaded (node --import) into the operator processes the benchmark starts: if the benchmark
+// dies without stopping them (SIGKILL, a crash), the operator notices its parent is gone and
+// exits instead of running on against a control plane that no longer exists.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(1);
+}, 1000).unref();
