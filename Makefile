@@ -67,7 +67,8 @@ bench: deps controlplane ## benchmarks; writes bench/RESULTS.md
 	node bench/run.ts
 
 chaos: deps controlplane ## the long reliability suite; writes test/chaos/RESULTS.md
-	CHAOS_LONG=1 vitest run test/chaos
+	rm -f test/chaos/RESULTS.md
+	CHAOS_LONG=1 vitest run --project integration test/chaos
 
 clean: ## remove local build outputs (not the shared cache)
 	rm -rf node_modules .cache coverage

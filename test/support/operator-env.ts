@@ -51,6 +51,8 @@ export interface EnvOptions {
   operatorArgs?: string[];
   /** Do not start the operator (the test starts it, e.g. after arranging the provider). */
   noOperator?: boolean;
+  /** A control plane of the test's own (one it may restart); default the run's shared one. */
+  controlPlane?: ControlPlaneClient;
 }
 
 export interface OperatorEnv {
@@ -94,11 +96,13 @@ export const isReady = (o: VpsObject | undefined) => condition(o, 'Ready')?.stat
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-let clusterSetup: Promise<KubeConfig> | undefined;
+const clusterSetups = new Map<ControlPlaneClient, Promise<KubeConfig>>();
 
-/** Once per test process: the CRD and the operator's RBAC, exactly as deploy/ and crds/ have them. */
+/** Once per control plane: the CRD and the operator's RBAC, exactly as deploy/ and crds/ have them. */
 function setUpCluster(cp: ControlPlaneClient): Promise<KubeConfig> {
-  clusterSetup ??= (async () => {
+  const known = clusterSetups.get(cp);
+  if (known !== undefined) return known;
+  const setup = (async () => {
     const admin = cp.adminKubeConfig;
     // Applied with kubectl, exactly as a user would: client-node's typed serializer would drop
     // `enum`, `default` and `x-kubernetes-validations` from a plain CRD object.
@@ -122,7 +126,8 @@ function setUpCluster(cp: ControlPlaneClient): Promise<KubeConfig> {
     const sa = await cp.kubeconfigForServiceAccount(OPERATOR_NAMESPACE, OPERATOR_SA);
     return sa.kubeConfig;
   })();
-  return clusterSetup;
+  clusterSetups.set(cp, setup);
+  return setup;
 }
 
 async function waitEstablished(admin: KubeConfig): Promise<void> {
@@ -136,7 +141,7 @@ async function waitEstablished(admin: KubeConfig): Promise<void> {
 }
 
 export async function startEnv(options: EnvOptions = {}): Promise<OperatorEnv> {
-  const cp = sharedControlPlane();
+  const cp = options.controlPlane ?? sharedControlPlane();
   const operatorKc = await setUpCluster(cp);
   const admin = cp.adminKubeConfig;
   const namespace = await cp.createNamespace('vps');
