@@ -34,6 +34,8 @@ export interface FaultRule {
   garbleRate?: number;
   /** Ways of breaking a reply, drawn uniformly. Default: all of GARBLES. */
   garbles?: Garble[];
+  /** Accounts (by name) whose requests the rule applies to. Default: every request. */
+  accounts?: string[];
   /** Endpoints the rule applies to. Default: all nine provider endpoints. */
   endpoints?: EndpointName[];
 }
@@ -55,15 +57,20 @@ export interface FaultDecision {
     | { kind: 'garble'; garble: Garble };
 }
 
-/** Draws the fate of one request to `endpoint`; draws nothing when no rule applies. */
+/**
+ * Draws the fate of one request to `endpoint` from `account` (the name its token belongs to);
+ * draws nothing when no rule applies.
+ */
 export function decideFault(
   rules: readonly FaultRule[],
   endpoint: EndpointName,
   random: Random,
+  account?: string,
 ): FaultDecision {
   const decision: FaultDecision = { latencyMs: 0, action: { kind: 'none' } };
   for (const rule of rules) {
     if (rule.endpoints !== undefined && !rule.endpoints.includes(endpoint)) continue;
+    if (rule.accounts !== undefined && (account === undefined || !rule.accounts.includes(account))) continue;
     const latency = rule.latencyMs ?? 0;
     decision.latencyMs += typeof latency === 'number' ? latency : uniform(random, latency.min, latency.max);
     if (decision.action.kind !== 'none') continue;
@@ -98,6 +105,7 @@ const RULE_KEYS = [
   'lostResponseRate',
   'garbleRate',
   'garbles',
+  'accounts',
   'endpoints',
 ] as const;
 
@@ -138,6 +146,11 @@ function parseFaultRule(value: unknown, field: string): FaultRule {
   if (fields.latencyMs !== undefined) {
     const latency = decode.range(fields.latencyMs, `${field}.latencyMs`);
     rule.latencyMs = latency.min === latency.max ? latency.min : latency;
+  }
+  if (fields.accounts !== undefined) {
+    rule.accounts = decode
+      .array(fields.accounts, `${field}.accounts`)
+      .map((a, i) => decode.string(a, `${field}.accounts[${i}]`));
   }
   if (fields.endpoints !== undefined) {
     rule.endpoints = decode

@@ -93,7 +93,12 @@ async function serve(
   const { endpoint } = route;
   deps.stats.call(endpoint);
   deps.api.noteArrival(req.headers.authorization);
-  const fault = decideFault(deps.control.faultRules, endpoint, deps.random);
+  const fault = decideFault(
+    deps.control.faultRules,
+    endpoint,
+    deps.random,
+    deps.api.accountNameOf(req.headers.authorization),
+  );
 
   if (fault.latencyMs > 0) {
     try {

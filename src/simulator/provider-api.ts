@@ -55,6 +55,11 @@ export class ProviderApi {
    * Called first for every provider request, before any injected fault: a request from a token
    * that was told to wait (Retry-After) and came back early is a violation, whatever then happens.
    */
+  /** The name of the account a request's Authorization header names, if any (for fault rules). */
+  accountNameOf(authorization: string | undefined): string | undefined {
+    return this.#accountFor(authorization)?.name;
+  }
+
   noteArrival(authorization: string | undefined): void {
     const account = this.#accountFor(authorization);
     if (account !== undefined && this.#limiter.isInsideRetryAfter(account.name)) {

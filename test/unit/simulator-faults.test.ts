@@ -60,6 +60,16 @@ describe('decideFault', () => {
     });
   });
 
+  it('spares accounts a rule does not name', () => {
+    const rules: FaultRule[] = [{ errorRate: 1, errorStatuses: [500], accounts: ['broken'] }];
+    expect(decideFault(rules, 'list', seededRandom(1), 'team').action).toEqual({ kind: 'none' });
+    expect(decideFault(rules, 'list', seededRandom(1)).action).toEqual({ kind: 'none' });
+    expect(decideFault(rules, 'list', seededRandom(1), 'broken').action).toEqual({
+      kind: 'error',
+      status: 500,
+    });
+  });
+
   it('adds the latencies of every rule that applies', () => {
     const random = seededRandom(1);
     expect(
