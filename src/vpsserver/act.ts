@@ -130,7 +130,18 @@ export async function act(
         const res = await a.provider.powerAction(action.serverId, verb, signal);
         a.observation.upsert({ id: action.serverId, state: res.state });
       } catch (err) {
-        return failed(vps, providerFailure(err));
+        const failure = providerFailure(err);
+        if (failure.status !== 400) return failed(vps, failure);
+        // VPS.org refuses start/stop for the server's current state ("Server is already
+        // stopped"): the state we planned from was stale, e.g. an earlier stop acted but its
+        // answer was lost. Not the user's problem to fix: look again and plan from what is there.
+        await a.observation.refresh().catch(() => {});
+        return failed(vps, {
+          ...failure,
+          terminal: false,
+          reason: 'StaleObservation',
+          message: `${failure.message} (the operator's view of the server was out of date; looking again)`,
+        });
       }
       deps.event(
         vps,

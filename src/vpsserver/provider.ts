@@ -36,7 +36,9 @@ export interface ProviderFailure {
     | 'NotFound'
     | 'RateLimited'
     | 'ProviderUnavailable'
-    | 'InvalidResponse';
+    | 'InvalidResponse'
+    /** A power action refused for a state the operator had not seen yet; it looks again. */
+    | 'StaleObservation';
   /** Names the call and carries the provider's own message (never the token). */
   message: string;
   /** Set for 429: how long the whole account must wait. */

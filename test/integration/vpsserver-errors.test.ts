@@ -2,12 +2,21 @@
 // Stalled condition carrying the provider's message (and are not retried until something
 // changes); a lost create response still ends with exactly one server.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FaultRule } from '../../src/simulator/faults.ts';
 import { condition, isReady, type OperatorEnv, startEnv } from '../support/operator-env.ts';
 
 let env: OperatorEnv;
 afterEach(async () => {
   await env?.stop();
 });
+
+async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const stalled = (name: string) =>
   env.waitFor(name, (o) => condition(o, 'Stalled')?.status === 'True', 'Stalled=True');
@@ -103,6 +112,28 @@ describe('lost responses', () => {
     }
     expect(ids.size).toBe(2);
     expect(env.sim.state.servers().filter((s) => s.name === 'twin')).toHaveLength(2);
+  });
+
+  it('looks again instead of stalling when a stop whose answer was lost is refused as already done', async () => {
+    env = await startEnv();
+    await env.create('halt');
+    await env.waitReady('halt');
+    // The stop acts but its answer is lost, and no list shows the new state before the retry.
+    const blind: FaultRule = { errorRate: 1, errorStatuses: [503], endpoints: ['list', 'get'] };
+    env.sim.state.setFaults([{ lostResponseRate: 1, endpoints: ['stop'] }, blind]);
+    await env.patch('halt', { spec: { powerState: 'Stopped' } });
+    const stops = () => env.sim.state.stats().byEndpointStatus.stop ?? {};
+    await until(() => env.sim.state.writes().some((w) => w.endpoint === 'stop'));
+    env.sim.state.setFaults(blind);
+    await until(() => (stops()['400'] ?? 0) >= 1);
+    env.sim.state.setFaults(null);
+    const o = await env.waitFor(
+      'halt',
+      (x) => isReady(x) && x?.status?.state === 'stopped',
+      'Ready and stopped',
+    );
+    expect(condition(o, 'Stalled')?.status).not.toBe('True');
+    expect(env.sim.state.writes().filter((w) => w.endpoint === 'stop')).toHaveLength(1);
   });
 
   it('converges with exactly one server per resource under 30% injected faults', async () => {
