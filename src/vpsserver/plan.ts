@@ -47,6 +47,7 @@ export type RestReason =
   | 'Provisioning'
   | 'Transitioning'
   | 'Creating'
+  | 'Reconciling'
   | 'Stalled';
 
 export type Action =

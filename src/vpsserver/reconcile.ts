@@ -133,7 +133,7 @@ export class VpsServerReconciler implements Reconciler {
       );
 
     // Report: status only when it changed; then the markers it supersedes.
-    const current = result.vps;
+    let current = result.vps;
     // Status mirrors a server only once it is ours (created or adopted), never a mere candidate.
     const serverId = result.statusPatch?.serverId ?? current.status.serverId;
     if (account !== undefined && serverId !== undefined) this.#owners.set(`${account.id}/${serverId}`, key);
@@ -149,7 +149,9 @@ export class VpsServerReconciler implements Reconciler {
     });
     if (writes) crashPoint('before-status');
     if (action.type !== 'RemoveFinalizer' && statusChanged(vps.status, status)) {
-      await this.#writeStatus(current, status);
+      // The markers are cleared against the object our status write returned: with the
+      // resourceVersion from before it, every clear would fail with 409 and back off.
+      current = await this.#writeStatus(current, status);
     }
     if (status.serverId !== undefined)
       await clearAnnotation(this.#actDeps(log), current, CREATE_PENDING_ANNOTATION);
@@ -239,13 +241,21 @@ export class VpsServerReconciler implements Reconciler {
     }
   }
 
-  async #writeStatus(vps: VpsServer, status: VpsServer['status']): Promise<void> {
+  /** Writes status; returns `vps` with the resourceVersion and annotations the API server answered with. */
+  async #writeStatus(vps: VpsServer, status: VpsServer['status']): Promise<VpsServer> {
+    let updated: { metadata?: { resourceVersion?: string; annotations?: Record<string, string> } };
     try {
-      await this.#d.writer.patchStatus(vps.metadata, vps.status, status);
+      updated = (await this.#d.writer.patchStatus(vps.metadata, vps.status, status)) as typeof updated;
     } catch (err) {
-      if (isNotFound(err)) return;
+      if (isNotFound(err)) return vps;
       throw new Error(`writing status of ${keyOf(vps)}: ${describeKubeError(err)}`);
     }
+    const resourceVersion = updated?.metadata?.resourceVersion;
+    if (resourceVersion === undefined) return vps;
+    return {
+      ...vps,
+      metadata: { ...vps.metadata, resourceVersion, annotations: { ...updated.metadata?.annotations } },
+    };
   }
 
   #reportListFailure(
@@ -256,7 +266,7 @@ export class VpsServerReconciler implements Reconciler {
     log.warn({ reason: failure.reason, err: failure.message }, 'cannot list servers');
     const action: Action = failure.terminal
       ? { type: 'Stalled', reason: failure.reason, message: failure.message }
-      : { type: 'Wait', ms: this.#timings.transitionalWaitMs, reason: 'Stalled', message: failure.message };
+      : { type: 'Wait', ms: this.#timings.transitionalWaitMs, reason: 'Reconciling', message: failure.message };
     const status = report({
       vps,
       action,

@@ -101,6 +101,9 @@ export function report({ vps, action, outcome, server, now }: ReportInput): VpsS
   if (!outcome.ok && !outcome.terminal) {
     want.Synced = { status: 'False', reason: outcome.reason, message: outcome.message };
     want.Reconciling = { status: 'True', reason: outcome.reason, message: outcome.message };
+    // Not Ready because of a failure that is being retried: say which, not the step it blocked.
+    if (want.Ready.status === 'False')
+      want.Ready = { status: 'False', reason: outcome.reason, message: outcome.message };
   }
 
   status.conditions = (Object.keys(want) as ConditionType[]).map((type) =>
