@@ -266,7 +266,12 @@ export class VpsServerReconciler implements Reconciler {
     log.warn({ reason: failure.reason, err: failure.message }, 'cannot list servers');
     const action: Action = failure.terminal
       ? { type: 'Stalled', reason: failure.reason, message: failure.message }
-      : { type: 'Wait', ms: this.#timings.transitionalWaitMs, reason: 'Reconciling', message: failure.message };
+      : {
+          type: 'Wait',
+          ms: this.#timings.transitionalWaitMs,
+          reason: 'Reconciling',
+          message: failure.message,
+        };
     const status = report({
       vps,
       action,
