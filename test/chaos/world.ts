@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CrashPoint } from '../../src/vpsserver/crash-points.ts';
 import type { ControlPlaneClient } from '../controlplane/harness.ts';
-import { type EnvOptions, type OperatorEnv, startEnv } from '../support/operator-env.ts';
+import { type EnvOptions, type OperatorEnv, startEnv, testOperatorFlags } from '../support/operator-env.ts';
 import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.ts';
 
 export interface ChaosWorld {
@@ -52,26 +52,10 @@ export async function startChaosWorld(options: ChaosWorldOptions = {}): Promise<
     'run',
     '--kubeconfig',
     kubeconfig,
-    '--namespaces',
-    env.namespace,
-    '--default-credentials-secret',
-    `${env.namespace}/vps-token`,
-    '--api-url',
-    env.sim.apiBaseUrl,
-    '--api-rate',
-    '50/s',
-    '--observe-active-interval',
-    '200ms',
-    '--observe-resting-interval',
-    '2s',
-    '--transitional-wait',
-    '200ms',
+    ...testOperatorFlags(env.namespace, env.sim.apiBaseUrl),
+    // Hung requests (provider-faults) must give up quickly.
     '--request-timeout',
     '1s',
-    '--metrics-bind-address',
-    '0',
-    '--health-probe-bind-address',
-    '0',
     ...(options.operatorArgs ?? []),
     ...extra,
   ];

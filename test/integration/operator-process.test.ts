@@ -2,7 +2,7 @@
 // kubeconfig. Start-up validation, probes and metrics over HTTP, graceful SIGTERM, leader
 // election between two replicas with the leader killed, and the one-command demo.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isReady, type OperatorEnv, startEnv, TOKEN } from '../support/operator-env.ts';
+import { isReady, type OperatorEnv, startEnv, TOKEN, testOperatorFlags } from '../support/operator-env.ts';
 import { reapOperatorProcesses, startOperatorProcess as start } from '../support/operator-process.ts';
 
 afterEach(reapOperatorProcesses);
@@ -40,16 +40,8 @@ describe('vps-operator run against a cluster', () => {
     'run',
     '--kubeconfig',
     kubeconfig,
-    '--namespaces',
-    env.namespace,
-    '--default-credentials-secret',
-    `${env.namespace}/vps-token`,
-    '--api-url',
-    env.sim.apiBaseUrl,
-    '--observe-active-interval',
-    '200ms',
-    '--transitional-wait',
-    '200ms',
+    ...testOperatorFlags(env.namespace, env.sim.apiBaseUrl),
+    // Real ports (picked by the OS), so the test can scrape them.
     '--metrics-bind-address',
     '127.0.0.1:0',
     '--health-probe-bind-address',

@@ -94,6 +94,35 @@ export const condition = (o: VpsObject | undefined, type: string) =>
   o?.status?.conditions?.find((c) => c.type === type);
 export const isReady = (o: VpsObject | undefined) => condition(o, 'Ready')?.status === 'True';
 
+/**
+ * The operator flags every test world uses: the test namespace and its `vps-token` Secret, the
+ * simulator, and intervals short enough for a sped-up clock. Later flags override these.
+ */
+export function testOperatorFlags(namespace: string, apiBaseUrl: string): string[] {
+  return [
+    '--namespaces',
+    namespace,
+    '--default-credentials-secret',
+    `${namespace}/vps-token`,
+    '--api-url',
+    apiBaseUrl,
+    '--api-rate',
+    '50/s',
+    '--observe-active-interval',
+    '200ms',
+    '--observe-resting-interval',
+    '2s',
+    '--transitional-wait',
+    '200ms',
+    '--request-timeout',
+    '2s',
+    '--metrics-bind-address',
+    '0',
+    '--health-probe-bind-address',
+    '0',
+  ];
+}
+
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const clusterSetups = new Map<ControlPlaneClient, Promise<KubeConfig>>();
@@ -168,28 +197,9 @@ export async function startEnv(options: EnvOptions = {}): Promise<OperatorEnv> {
   });
   const config = loadConfig(
     [
-      '--namespaces',
-      namespace,
-      '--default-credentials-secret',
-      `${namespace}/vps-token`,
-      '--api-url',
-      sim.apiBaseUrl,
-      '--api-rate',
-      '50/s',
-      '--observe-active-interval',
-      '200ms',
-      '--observe-resting-interval',
-      '2s',
-      '--transitional-wait',
-      '200ms',
-      '--request-timeout',
-      '2s',
+      ...testOperatorFlags(namespace, sim.apiBaseUrl),
       '--detail-reads-per-minute',
       '600',
-      '--metrics-bind-address',
-      '0',
-      '--health-probe-bind-address',
-      '0',
       '--log-level',
       'debug',
       ...(options.operatorArgs ?? []),
