@@ -80,6 +80,12 @@ export interface VpsOrgClientOptions {
 export interface CallOptions {
   /** Aborting it ends the call with the signal's reason (not a VpsApiError). */
   signal?: AbortSignal;
+  /**
+   * Runs each HTTP request of the call, e.g. in a rate budget: a list makes one request per
+   * page, and each must be counted, or a long list bursts past the provider's limit.
+   * @default runs it at once
+   */
+  schedule?: <T>(request: () => Promise<T>) => Promise<T>;
 }
 
 /** One exchange: where, what to send, and how to read a 2xx body (none: the body is ignored). */
@@ -229,8 +235,13 @@ export class VpsOrgClient {
 
   // ——— one HTTP exchange ———
 
-  /** Makes the exchange and reports it to onCall, whatever the outcome. */
-  async #call<T>(exchange: Exchange<T>, options: CallOptions): Promise<T> {
+  /** Makes the exchange (when `options.schedule` lets it) and reports it to onCall, whatever the outcome. */
+  #call<T>(exchange: Exchange<T>, options: CallOptions): Promise<T> {
+    const run = () => this.#reportedExchange(exchange, options);
+    return options.schedule === undefined ? run() : options.schedule(run);
+  }
+
+  async #reportedExchange<T>(exchange: Exchange<T>, options: CallOptions): Promise<T> {
     const started = performance.now();
     const answer: { status?: number } = {};
     let outcome: CallEvent['outcome'] = 'ok';

@@ -13,8 +13,12 @@ export function vpsOrgProvider(client: VpsOrgClient, budget: CallBudget): Server
   const observe = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
     budget.run(fn, { priority: callPriority.observe, signal });
   return {
+    // Each page is one call of the budget: counted as one, a 100-page list would burst past
+    // the provider's limit and draw 429s.
     listServers: (signal) =>
-      observe(() => client.listServers({}, { signal }), signal).then((all) => all.map(fromSummary)),
+      client
+        .listServers({}, { signal, schedule: (request) => observe(request, signal) })
+        .then((all) => all.map(fromSummary)),
     getServer: (id, signal) =>
       observe(() => client.getServer(id, { signal }), signal).then(fromDetail, (err: unknown) => {
         if (isNotFound(err)) return undefined;

@@ -307,6 +307,25 @@ describe('pagination', () => {
       ['list', 'GET', 200, 'ok'],
     ]);
   });
+
+  it('runs each page through the schedule option (a rate budget counts pages, not lists)', async () => {
+    server.respond((req, res) =>
+      req.url.includes('page=2') ? json(res, 200, page([2], null)) : json(res, 200, page([1], '?page=2')),
+    );
+    let scheduled = 0;
+    const ids = await client.listServers(
+      {},
+      {
+        schedule: (request) => {
+          scheduled += 1;
+          return request();
+        },
+      },
+    );
+    expect(ids.map((s) => s.id)).toEqual([1, 2]);
+    expect(scheduled).toBe(2);
+    expect(server.requests).toHaveLength(2);
+  });
 });
 
 describe('onCall', () => {
