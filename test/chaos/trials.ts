@@ -56,6 +56,8 @@ export async function runTrial(world: ChaosWorld, ledger: Ledger, index: number,
   const { env } = world;
   const a = `t${index}-a`;
   const b = `t${index}-b`;
+  // A kill from the previous trial's last moment must not eat this trial's arming.
+  await world.ensureRunning();
   const deathsBefore = world.deaths;
   const startsBefore = world.processes.length;
   const phaseMs = {} as Record<Phase, number>;
