@@ -92,7 +92,7 @@ async function serve(
 
   const { endpoint } = route;
   deps.stats.call(endpoint);
-  deps.api.noteArrival(req.headers.authorization);
+  deps.api.noteArrival(req.headers.authorization, endpoint);
   const fault = decideFault(
     deps.control.faultRules,
     endpoint,
@@ -154,6 +154,7 @@ async function serve(
   if (fault.action.kind === 'lostResponse') {
     // The API has acted (a create made its server); only the answer never reaches the client.
     deps.stats.count('lostResponses');
+    deps.api.replyLost(req.headers.authorization, reply.status);
     res.destroy();
     log({ endpoint, ...accountName, status: reply.status, fault: 'lostResponse' });
     return;

@@ -55,16 +55,22 @@ export class ProviderApi {
    * Called first for every provider request, before any injected fault: a request from a token
    * that was told to wait (Retry-After) and came back early is a violation, whatever then happens.
    */
+  noteArrival(authorization: string | undefined, endpoint: EndpointName): void {
+    const account = this.#accountFor(authorization);
+    if (account === undefined) return;
+    const window = this.#limiter.violatedWindow(account.name);
+    if (window !== undefined) this.#stats.violation({ account: account.name, endpoint, ...window });
+  }
+
+  /** A 429 the API gave was never delivered (lost reply): its Retry-After window does not count. */
+  replyLost(authorization: string | undefined, status: number): void {
+    const account = this.#accountFor(authorization);
+    if (status === 429 && account !== undefined) this.#limiter.withdrawLastDenial(account.name);
+  }
+
   /** The name of the account a request's Authorization header names, if any (for fault rules). */
   accountNameOf(authorization: string | undefined): string | undefined {
     return this.#accountFor(authorization)?.name;
-  }
-
-  noteArrival(authorization: string | undefined): void {
-    const account = this.#accountFor(authorization);
-    if (account !== undefined && this.#limiter.isInsideRetryAfter(account.name)) {
-      this.#stats.count('retryAfterViolations');
-    }
   }
 
   /** Authenticates, throttles and carries out one request; `account` labels the log line. */

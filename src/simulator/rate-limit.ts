@@ -53,6 +53,8 @@ interface Bucket {
   refilledAt: number;
   /** Until when (ms) the client was told to stay away. */
   retryAfterUntil: number;
+  /** When (ms) the window in force was opened by a 429. */
+  openedAt: number;
   /** Arrivals before this (ms) were in flight when the window opened: not violations. */
   graceUntil: number;
 }
@@ -62,6 +64,11 @@ export class TokenBucketLimiter {
   readonly #now: () => number;
   readonly #graceMs: number;
   readonly #buckets = new Map<string, Bucket>();
+  /** The window as it was before the last 429, so a 429 whose reply was lost can be withdrawn. */
+  #beforeLastDenial: {
+    key: string;
+    window: Pick<Bucket, 'retryAfterUntil' | 'openedAt' | 'graceUntil'>;
+  } | null = null;
 
   constructor(limit: RateLimit | null, now: () => number, graceMs = 250) {
     this.#limit = limit;
@@ -82,11 +89,29 @@ export class TokenBucketLimiter {
     }
   }
 
+  /**
+   * Takes back the window of the last 429 given to `key`: its reply never reached the client
+   * (an injected lost reply), so the client cannot be blamed for not waiting.
+   */
+  withdrawLastDenial(key: string): void {
+    const last = this.#beforeLastDenial;
+    if (last === null || last.key !== key) return;
+    const bucket = this.#buckets.get(key);
+    if (bucket !== undefined) Object.assign(bucket, last.window);
+    this.#beforeLastDenial = null;
+  }
+
   /** True when `key` is still inside a Retry-After window announced to it: a violation. */
   isInsideRetryAfter(key: string): boolean {
+    return this.violatedWindow(key) !== undefined;
+  }
+
+  /** Where in the window a request from `key` arriving now falls, when that is a violation. */
+  violatedWindow(key: string): { msAfterWindowOpened: number; msBeforeWindowEnd: number } | undefined {
     const bucket = this.#buckets.get(key);
     const now = this.#now();
-    return bucket !== undefined && now >= bucket.graceUntil && now < bucket.retryAfterUntil;
+    if (bucket === undefined || now < bucket.graceUntil || now >= bucket.retryAfterUntil) return undefined;
+    return { msAfterWindowOpened: now - bucket.openedAt, msBeforeWindowEnd: bucket.retryAfterUntil - now };
   }
 
   /** Takes one request from `key`'s bucket, or says how long to wait (whole seconds, at least 1). */
@@ -98,6 +123,7 @@ export class TokenBucketLimiter {
       tokens: limit.requests,
       refilledAt: now,
       retryAfterUntil: 0,
+      openedAt: 0,
       graceUntil: 0,
     };
     this.#buckets.set(key, bucket);
@@ -109,9 +135,14 @@ export class TokenBucketLimiter {
       return { allowed: true };
     }
     const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+    const { retryAfterUntil, openedAt, graceUntil } = bucket;
+    this.#beforeLastDenial = { key, window: { retryAfterUntil, openedAt, graceUntil } };
     // A window opened while another is still open keeps the first one's grace, so a client that
     // ignores Retry-After cannot stay forgiven by drawing a fresh 429 every few milliseconds.
-    if (now >= bucket.retryAfterUntil) bucket.graceUntil = now + this.#graceMs;
+    if (now >= bucket.retryAfterUntil) {
+      bucket.graceUntil = now + this.#graceMs;
+      bucket.openedAt = now;
+    }
     bucket.retryAfterUntil = Math.max(bucket.retryAfterUntil, now + retryAfterSeconds * 1000);
     return { allowed: false, retryAfterSeconds };
   }

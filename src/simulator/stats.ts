@@ -17,6 +17,8 @@ export interface SimulatorStats {
   throttled: number;
   /** Requests that arrived while their token was inside an announced Retry-After window. */
   retryAfterViolations: number;
+  /** The last (at most 50) of those: who, where, and how far into the window. */
+  retryAfterViolationLog: RetryAfterViolation[];
   /** Injected 5xx answers. */
   injectedErrors: number;
   /** Connections closed by injection before the API acted. */
@@ -29,9 +31,15 @@ export interface SimulatorStats {
   garbledReplies: number;
 }
 
+export interface RetryAfterViolation {
+  account: string;
+  endpoint: EndpointName;
+  msAfterWindowOpened: number;
+  msBeforeWindowEnd: number;
+}
+
 export type StatsEvent =
   | 'throttled'
-  | 'retryAfterViolations'
   | 'injectedErrors'
   | 'droppedConnections'
   | 'lostResponses'
@@ -62,6 +70,12 @@ export class StatsRecorder {
     this.#stats[event]++;
   }
 
+  violation(v: RetryAfterViolation): void {
+    this.#stats.retryAfterViolations++;
+    this.#stats.retryAfterViolationLog.push(v);
+    if (this.#stats.retryAfterViolationLog.length > 50) this.#stats.retryAfterViolationLog.shift();
+  }
+
   /** A deep copy, safe to hand out. */
   snapshot(): SimulatorStats {
     return structuredClone(this.#stats);
@@ -80,6 +94,7 @@ function emptyStats(): SimulatorStats {
     unmatched: 0,
     throttled: 0,
     retryAfterViolations: 0,
+    retryAfterViolationLog: [],
     injectedErrors: 0,
     droppedConnections: 0,
     lostResponses: 0,

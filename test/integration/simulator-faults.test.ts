@@ -112,6 +112,22 @@ describe('fault injection', () => {
     expect(sim.state.writes()).toEqual([]);
   });
 
+  it('does not hold a client to a Retry-After whose 429 it never received', async () => {
+    const { sim, api } = await simulator({
+      rateLimit: '1/s',
+      retryAfterGraceMs: 0,
+      faults: { lostResponseRate: 1, endpoints: ['list'] },
+    });
+    expect(await outcome('GET', api)).toBe('dropped');
+    expect(await outcome('GET', api)).toBe('dropped');
+    expect(sim.state.stats()).toMatchObject({ throttled: 1, lostResponses: 2 });
+    sim.state.setFaults(null);
+    expect(await outcome('GET', api)).toBe(429);
+    expect(sim.state.stats().retryAfterViolations).toBe(0);
+    expect(await outcome('GET', api)).toBe(429);
+    expect(sim.state.stats().retryAfterViolations).toBe(1);
+  });
+
   it('applies new faults to the next request and none once cleared', async () => {
     const { sim, api } = await simulator({});
     sim.state.setFaults({ errorRate: 1, errorStatuses: [500] });

@@ -91,6 +91,26 @@ describe('TokenBucketLimiter', () => {
     expect(bucket.isInsideRetryAfter('a')).toBe(true);
   });
 
+  it('does not count a window whose 429 never reached the client', () => {
+    const { bucket, sleep } = limiter(1, 1000);
+    bucket.admit('a');
+    bucket.admit('a');
+    bucket.withdrawLastDenial('a');
+    sleep(10);
+    expect(bucket.isInsideRetryAfter('a')).toBe(false);
+  });
+
+  it('keeps an earlier window when a later 429 is withdrawn', () => {
+    const { bucket, sleep } = limiter(1, 10_000);
+    bucket.admit('a');
+    bucket.admit('a');
+    sleep(5_000);
+    bucket.admit('a');
+    bucket.withdrawLastDenial('a');
+    sleep(4_000);
+    expect(bucket.violatedWindow('a')).toEqual({ msAfterWindowOpened: 9_000, msBeforeWindowEnd: 1_000 });
+  });
+
   it('admits everything without a limit', () => {
     const bucket = new TokenBucketLimiter(null, () => 0);
     expect(Array.from({ length: 1000 }, () => bucket.admit('a').allowed).every(Boolean)).toBe(true);
