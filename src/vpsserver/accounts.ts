@@ -39,7 +39,10 @@ export class Accounts {
       const id = fingerprint.slice(0, 12);
       const provider = this.#options.providerFor(token, id);
       const observation = new ObservationCache(
-        { listServers: (s) => provider.listServers(s), getServer: (sid, s) => provider.getServer(sid, s) },
+        {
+          listServers: (s, onFirstRequest) => provider.listServers(s, onFirstRequest),
+          getServer: (sid, s) => provider.getServer(sid, s),
+        },
         {
           ...this.#options.observation,
           onChange: (ids) => this.#options.onServersChanged(id, ids),

@@ -7,8 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ObservedServer, TRANSITIONAL_STATES } from './observed.ts';
 
 export interface ObservationSource {
-  /** Every server of the account (all pages). */
-  listServers(signal: AbortSignal): Promise<ObservedServer[]>;
+  /**
+   * Every server of the account (all pages). Calls `onFirstRequest` when the first page is
+   * really requested, which may be long after the call if the request waits for a budget.
+   */
+  listServers(signal: AbortSignal, onFirstRequest?: () => void): Promise<ObservedServer[]>;
   /** One server in detail; undefined when it does not exist. */
   getServer(id: number, signal: AbortSignal): Promise<ObservedServer | undefined>;
 }
@@ -144,9 +147,15 @@ export class ObservationCache {
   }
 
   async #list(): Promise<void> {
-    const startedAt = this.#now();
-    const listed = await this.#source.listServers(this.#stop.signal);
-    this.#merge(listed, startedAt);
+    // The list is as new as its first request: a list that waited behind writes in the call
+    // budget must not count as older than it is, or it could not replace the overlays of the
+    // writes it waited for (a server would look "provisioning" until the next list).
+    const calledAt = this.#now();
+    let startedAt: number | undefined;
+    const listed = await this.#source.listServers(this.#stop.signal, () => {
+      startedAt ??= this.#now();
+    });
+    this.#merge(listed, startedAt ?? calledAt);
     this.#firstSnapshot.resolve();
   }
 

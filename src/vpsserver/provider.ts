@@ -6,7 +6,8 @@ import type { ObservedServer } from './observed.ts';
 import type { CreateRequest, ServerChanges } from './plan.ts';
 
 export interface ServerProvider {
-  listServers(signal: AbortSignal): Promise<ObservedServer[]>;
+  /** Every server (all pages); `onFirstRequest` is called when the first page is actually requested. */
+  listServers(signal: AbortSignal, onFirstRequest?: () => void): Promise<ObservedServer[]>;
   getServer(id: number, signal: AbortSignal): Promise<ObservedServer | undefined>;
   createServer(request: CreateRequest, signal: AbortSignal): Promise<ObservedServer>;
   /** PATCH with only the changed fields; returns what is known of the server afterwards. */

@@ -15,9 +15,19 @@ export function vpsOrgProvider(client: VpsOrgClient, budget: CallBudget): Server
   return {
     // Each page is one call of the budget: counted as one, a 100-page list would burst past
     // the provider's limit and draw 429s.
-    listServers: (signal) =>
+    listServers: (signal, onFirstRequest) =>
       client
-        .listServers({}, { signal, schedule: (request) => observe(request, signal) })
+        .listServers(
+          {},
+          {
+            signal,
+            schedule: (request) =>
+              observe(() => {
+                onFirstRequest?.();
+                return request();
+              }, signal),
+          },
+        )
         .then((all) => all.map(fromSummary)),
     getServer: (id, signal) =>
       observe(() => client.getServer(id, { signal }), signal).then(fromDetail, (err: unknown) => {

@@ -79,6 +79,30 @@ describe('ObservationCache', () => {
     expect(t.cache.get(1)?.state).toBe('stopping');
   });
 
+  it('dates a list from its first request, not from when it queued for the budget', async () => {
+    let clock = 1_000;
+    let release: (() => void) | undefined;
+    const source: ObservationSource = {
+      listServers: async (_signal, onFirstRequest) => {
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        onFirstRequest?.(); // the budget lets the first page go
+        return [srv(7, { state: 'active' })];
+      },
+      getServer: async () => undefined,
+    };
+    const cache = new ObservationCache(source, { now: () => clock });
+    const listing = cache.refresh(); // queued at 1 000
+    clock = 2_000;
+    cache.upsert(srv(7, { state: 'provisioning' })); // our create answered while the list waited
+    clock = 3_000;
+    release?.();
+    await listing;
+    expect(cache.get(7)?.state).toBe('active');
+    expect(cache.snapshotAt).toBe(3_000);
+  });
+
   it('drops a server that a later list no longer shows, and announces it', async () => {
     const t = scripted();
     t.lists.push([srv(1), srv(2)]);
