@@ -45,7 +45,7 @@ describe('the operator killed with SIGKILL during its work', () => {
 
   it('never wrote the API token into a log line, an Event or a resource', async () => {
     const sweep = await sweepForToken(world);
-    expect(sweep.searched.lines).toBeGreaterThan(1000);
+    expect(sweep.searched.lines).toBeGreaterThan(200);
     expect(sweep.searched.events).toBeGreaterThan(10);
     expect(sweep.sightings).toEqual([]);
     // The sweep does find what is there: the operator's own start-up line.
