@@ -8,6 +8,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.ts';
 import { EventRecorder } from './k8s/events.ts';
+import { reuseConnections } from './k8s/kubeconfig.ts';
 import { SecretReader } from './k8s/secrets.ts';
 import { CustomResourceWriter } from './k8s/vpsservers.ts';
 import { CallBudget } from './runtime/call-budget.ts';
@@ -51,7 +52,8 @@ export interface RunningOperator {
 }
 
 export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
-  const { kubeConfig: kc, logger, metrics } = deps;
+  const { logger, metrics } = deps;
+  const kc = reuseConnections(deps.kubeConfig);
 
   // The provider side: one budget for every call of every account, paused as a whole by a 429.
   const budget = new CallBudget({
