@@ -2,6 +2,7 @@
 // shared control plane. Timings are printed, never asserted (they depend on the machine);
 // what is asserted is what must hold anywhere: all Ready, all gone, no 429 with a correctly
 // set budget, no writes at rest or after a restart, one latency sample per change.
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -15,8 +16,9 @@ const N = 20;
 it('runs every benchmark scenario at N = 20', async () => {
   const cp = sharedControlPlane();
   const operatorKubeconfig = await prepareCluster(cp);
+  const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vps-bench-smoke-'));
   const results = await runSuite(
-    { cp, operatorKubeconfig, outDir: path.join(os.tmpdir(), `vps-bench-smoke-${process.pid}`) },
+    { cp, operatorKubeconfig, outDir },
     {
       ns: [N],
       only: new Set(SCENARIOS),
@@ -30,7 +32,7 @@ it('runs every benchmark scenario at N = 20', async () => {
       freeRatePerSecond: 1000,
     },
     (line) => process.stderr.write(`bench smoke: ${line}\n`),
-  );
+  ).finally(() => fs.rm(outDir, { recursive: true, force: true }));
   process.stderr.write(
     `${formatReport(results, { command: 'vitest bench/smoke.test.ts', started: new Date() })}\n`,
   );
