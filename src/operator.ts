@@ -13,7 +13,7 @@ import { SecretReader } from './k8s/secrets.ts';
 import { CustomResourceWriter } from './k8s/vpsservers.ts';
 import { CallBudget } from './runtime/call-budget.ts';
 import { Controller } from './runtime/controller.ts';
-import { enqueueKeys, Informer } from './runtime/informer.ts';
+import { enqueueKeys, Informer, stripManagedFields } from './runtime/informer.ts';
 import { KubeListWatch } from './runtime/kube-list-watch.ts';
 import { LeaderElector, leaseApi } from './runtime/leader-election.ts';
 import type { CallBudgetMetrics, ReconcileMetrics, WorkQueueMetrics } from './runtime/metrics-hooks.ts';
@@ -110,6 +110,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
           ...(config.labelSelector !== undefined && { labelSelector: config.labelSelector }),
         }),
         resyncPeriodMs: config.resyncMs,
+        transform: stripManagedFields,
         logger: logger.child({ component: 'informer', namespace: ns ?? '*' }),
       }),
   );

@@ -10,6 +10,7 @@ export {
   Informer,
   type InformerOptions,
   type InformerStats,
+  stripManagedFields,
 } from './informer.ts';
 export { KubeListWatch, type KubeListWatchOptions } from './kube-list-watch.ts';
 export {

@@ -50,6 +50,12 @@ export interface InformerOptions<T extends KubernetesObject> {
   minWatchMs?: number;
   /** @default systemClock */
   clock?: Clock;
+  /**
+   * Applied to every object before it is cached or handed to a handler, as client-go's
+   * SetTransform: drop what the controller never reads (see stripManagedFields) so the cache of
+   * thousands of objects stays small. Must return a value derived from its argument only.
+   */
+  transform?: (obj: T) => T;
 }
 
 /** Counters for tests and metrics. */
@@ -71,6 +77,7 @@ export class Informer<T extends KubernetesObject> {
   readonly #backoff: RateLimiter;
   readonly #minWatchMs: number;
   readonly #clock: Clock;
+  readonly #transform: (obj: T) => T;
   readonly #cache = new Map<string, T>();
   readonly #handlers: EventHandler<T>[] = [];
   readonly #stop = new AbortController();
@@ -89,6 +96,7 @@ export class Informer<T extends KubernetesObject> {
     this.#backoff = options.backoff ?? new ExponentialFailureRateLimiter({ baseMs: 800, maxMs: 30_000 });
     this.#minWatchMs = options.minWatchMs ?? 1000;
     this.#clock = options.clock ?? systemClock;
+    this.#transform = options.transform ?? ((obj) => obj);
   }
 
   get hasSynced(): boolean {
@@ -210,7 +218,7 @@ export class Informer<T extends KubernetesObject> {
       if (event.resourceVersion) this.#resourceVersion = event.resourceVersion;
       return;
     }
-    const obj = event.object;
+    const obj = this.#transform(event.object);
     const key = objectKey(obj);
     if (event.type === 'DELETED') {
       const last = this.#cache.get(key);
@@ -224,7 +232,12 @@ export class Informer<T extends KubernetesObject> {
 
   /** Makes the cache equal to a fresh list, emitting what differs (deletes first). */
   #replace(items: T[]): void {
-    const fresh = new Map(items.map((obj) => [objectKey(obj), obj] as const));
+    const fresh = new Map(
+      items.map((item) => {
+        const obj = this.#transform(item);
+        return [objectKey(obj), obj] as const;
+      }),
+    );
     for (const [key, last] of this.#cache) {
       if (fresh.has(key)) continue;
       this.#cache.delete(key);
@@ -275,6 +288,17 @@ export class Informer<T extends KubernetesObject> {
       );
     }
   }
+}
+
+/**
+ * An informer transform that drops metadata.managedFields: server-side apply bookkeeping, often
+ * larger than the rest of the object, which a controller never reads (controller-runtime's
+ * TransformStripManagedFields).
+ */
+export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** Handlers that add the key of every changed object to a work queue. */

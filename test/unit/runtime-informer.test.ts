@@ -5,7 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/runtime/clock.ts';
-import { enqueueKeys, Informer } from '../../src/runtime/informer.ts';
+import { enqueueKeys, Informer, stripManagedFields } from '../../src/runtime/informer.ts';
 import {
   KubeStatusError,
   type ListWatchClient,
@@ -101,7 +101,7 @@ class FakeCollection implements ListWatchClient<Obj> {
   }
 }
 
-function setup(options: { resyncPeriodMs?: number } = {}) {
+function setup(options: { resyncPeriodMs?: number; transform?: (obj: Obj) => Obj } = {}) {
   const clock = new ManualClock();
   const server = new FakeCollection();
   const events: string[] = [];
@@ -111,6 +111,7 @@ function setup(options: { resyncPeriodMs?: number } = {}) {
     clock,
     backoff: new ExponentialFailureRateLimiter({ baseMs: 1000, maxMs: 8000, jitter: 0 }),
     resyncPeriodMs: options.resyncPeriodMs ?? 0,
+    ...(options.transform !== undefined && { transform: options.transform }),
   });
   informer.addEventHandler({
     onAdd: (o) => events.push(`add ${o.metadata?.name}`),
@@ -364,6 +365,21 @@ describe('Informer', () => {
     expect(await synced).toBe(false);
   });
 
+  it('caches and delivers listed and watched objects as its transform returns them', async () => {
+    const seen: Obj[] = [];
+    const { server, informer } = setup({
+      transform: (o) => ({ ...o, metadata: { ...o.metadata, labels: { transformed: 'yes' } } }),
+    });
+    informer.addEventHandler({ onAdd: (o) => seen.push(o), onUpdate: (_a, b) => seen.push(b) });
+    server.write('ADDED', 'listed');
+    informer.start();
+    await informer.waitForCacheSync();
+    server.write('ADDED', 'watched');
+    await settle();
+    expect(seen.map((o) => o.metadata?.labels)).toEqual([{ transformed: 'yes' }, { transformed: 'yes' }]);
+    expect(informer.get('ns/watched')?.metadata?.labels).toEqual({ transformed: 'yes' });
+  });
+
   it('feeds namespace/name keys to a queue through enqueueKeys', async () => {
     const { server, informer } = setup();
     const keys: string[] = [];
@@ -374,5 +390,26 @@ describe('Informer', () => {
     server.write('DELETED', 'a');
     await settle();
     expect(keys).toEqual(['ns/a', 'ns/a']);
+  });
+});
+
+describe('stripManagedFields', () => {
+  it('drops metadata.managedFields and keeps the rest of the object', () => {
+    const obj = {
+      kind: 'VpsServer',
+      metadata: { name: 'a', resourceVersion: '7', managedFields: [{ manager: 'kubectl' }] },
+      spec: { name: 'a' },
+    };
+    expect(stripManagedFields(obj)).toEqual({
+      kind: 'VpsServer',
+      metadata: { name: 'a', resourceVersion: '7' },
+      spec: { name: 'a' },
+    });
+    expect(obj.metadata.managedFields).toHaveLength(1);
+  });
+
+  it('returns an object without managedFields unchanged', () => {
+    const obj = { metadata: { name: 'a' } };
+    expect(stripManagedFields(obj)).toBe(obj);
   });
 });
