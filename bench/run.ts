@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../test/controlplane/harness.ts';
+import { deploymentNodeOptions } from './deployment-node-options.ts';
 import { formatReport } from './report.ts';
 import { runSuite, SCENARIOS, type Scenario, type SuiteSettings } from './suite.ts';
 import { prepareCluster } from './world.ts';
@@ -25,6 +26,8 @@ Flags:
   --steady-minutes N  simulated minutes counted in steady state (default 10)
   --changes N         spec changes timed by the latency scenario (default 1000)
   --out path          where to write the report (default bench/RESULTS.md)
+  --node-options "…"  Node/V8 flags for the operator processes (default: the NODE_OPTIONS of
+                      deploy/deployment.yaml, so the figures are those of what ships)
   --cpu-prof          write V8 CPU profiles of the operator processes to <work dir>/profiles
   --work-dir path     operator logs and profiles (default a new directory under the temp dir)
   --help              this text
@@ -46,6 +49,7 @@ async function main(): Promise<number> {
       changes: { type: 'string', default: '1000' },
       out: { type: 'string', default: 'bench/RESULTS.md' },
       'cpu-prof': { type: 'boolean', default: false },
+      'node-options': { type: 'string' },
       'work-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -82,6 +86,9 @@ async function main(): Promise<number> {
     latencyChanges: positive('changes', values.changes),
     freeRatePerSecond: 1000,
   };
+  const nodeOptions = (values['node-options'] ?? (await deploymentNodeOptions()))
+    .split(/\s+/)
+    .filter(Boolean);
   const workDir = values['work-dir'] ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'vps-bench-')));
   const started = new Date();
   const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -91,13 +98,13 @@ async function main(): Promise<number> {
   log(`control plane up in ${cp.startDurationMs} ms at ${cp.info.server}`);
   const operatorKubeconfig = await prepareCluster(cp);
   const results = await runSuite(
-    { cp, operatorKubeconfig, outDir: workDir, cpuProf: values['cpu-prof'] },
+    { cp, operatorKubeconfig, outDir: workDir, cpuProf: values['cpu-prof'], nodeOptions },
     settings,
     log,
   );
 
   const command = ['node bench/run.ts', ...process.argv.slice(2)].join(' ');
-  const report = formatReport(results, { command, started, finished: new Date() });
+  const report = formatReport(results, { command, started, finished: new Date(), nodeOptions });
   await fs.writeFile(values.out, report);
   log(`wrote ${values.out}`);
   process.stdout.write(report);

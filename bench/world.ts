@@ -171,6 +171,8 @@ export interface OperatorSettings {
   extraArgs?: string[];
   /** write a V8 CPU profile into this directory when the process exits */
   cpuProfDir?: string;
+  /** Node/V8 flags placed before the script, e.g. --max-old-space-size=160 */
+  nodeOptions?: string[];
 }
 
 export interface OperatorProcess {
@@ -198,7 +200,7 @@ async function spawnOperator(
   settings: OperatorSettings,
   logFile: string,
 ): Promise<OperatorProcess> {
-  const nodeArgs = ['--import', EXIT_WITH_PARENT];
+  const nodeArgs = [...(settings.nodeOptions ?? []), '--import', EXIT_WITH_PARENT];
   if (settings.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`);
   const args = [
     ...nodeArgs,
@@ -306,6 +308,8 @@ export interface WorldOptions {
   /** where the operator's logs (and profiles) go */
   outDir: string;
   cpuProf?: boolean;
+  /** Node/V8 flags for the operator processes, as a container's NODE_OPTIONS would give them */
+  nodeOptions?: string[];
 }
 
 export interface World extends AsyncDisposable {
@@ -392,7 +396,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
         options.operatorKubeconfig,
         namespace,
         simulator.sim.apiBaseUrl,
-        { ...settings, ...(options.cpuProf && { cpuProfDir: path.join(options.outDir, 'profiles') }) },
+        {
+          ...settings,
+          ...(options.cpuProf && { cpuProfDir: path.join(options.outDir, 'profiles') }),
+          ...(options.nodeOptions !== undefined && { nodeOptions: options.nodeOptions }),
+        },
         logFile,
       );
       return operator;
