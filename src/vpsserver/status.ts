@@ -4,7 +4,13 @@
 // `kubectl wait --for=condition=Ready`, Argo CD and Flux understand the resource without plug-ins.
 import type { ObservedServer } from './observed.ts';
 import type { Action } from './plan.ts';
-import type { Condition, ConditionType, VpsServer, VpsServerStatus } from './types.ts';
+import {
+  type Condition,
+  type ConditionType,
+  SERVER_STATUS_FIELDS,
+  type VpsServer,
+  type VpsServerStatus,
+} from './types.ts';
 
 /** How the action of a pass ended. */
 export type ActOutcome =
@@ -45,18 +51,6 @@ const ACTION_PROGRESS: Partial<Record<Action['type'], { reason: string; message:
   },
 };
 
-const SERVER_FIELDS = [
-  'serverId',
-  'state',
-  'ipAddress',
-  'ipv6Address',
-  'location',
-  'hostname',
-  'plan',
-  'os',
-  'resourceUsage',
-] as const;
-
 const READY_REASONS = new Set(['Available', 'Stopped', 'Observed']);
 
 /** The status this pass should write. Compare with the current one to skip no-op writes. */
@@ -64,7 +58,7 @@ export function report({ vps, action, outcome, server, now }: ReportInput): VpsS
   const status: VpsServerStatus = { ...vps.status, observedGeneration: vps.metadata.generation };
   if (server !== undefined) Object.assign(status, serverFields(server));
   if (action.type === 'ForgetServer' && outcome.ok) {
-    for (const field of SERVER_FIELDS) delete status[field];
+    for (const field of SERVER_STATUS_FIELDS) delete status[field];
   }
 
   const want: Record<ConditionType, Omit<Condition, 'lastTransitionTime' | 'type'>> = {

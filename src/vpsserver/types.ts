@@ -135,8 +135,8 @@ export const SPEC_FIELDS = [
   'credentialsSecretRef',
 ] as const satisfies readonly (keyof VpsServerSpec)[];
 
-/** Every status field, checked like SPEC_FIELDS. */
-export const STATUS_FIELDS = [
+/** The status fields that describe the provider's server (cleared when it is forgotten). */
+export const SERVER_STATUS_FIELDS = [
   'serverId',
   'state',
   'ipAddress',
@@ -146,6 +146,11 @@ export const STATUS_FIELDS = [
   'plan',
   'os',
   'resourceUsage',
+] as const satisfies readonly (keyof VpsServerStatus)[];
+
+/** Every status field, checked like SPEC_FIELDS. */
+export const STATUS_FIELDS = [
+  ...SERVER_STATUS_FIELDS,
   'lastRebootRequestedAt',
   'observedGeneration',
   'conditions',
