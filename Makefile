@@ -24,7 +24,7 @@ export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: help node deps controlplane lint typecheck unit test dev run bench chaos clean
+.PHONY: help node deps controlplane build lint typecheck unit test dev run bench chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 16
@@ -46,16 +46,19 @@ node_modules/.installed: package-lock.json | $(NODE_BIN)/node
 controlplane: ## build kube-apiserver, etcd and kubectl from Go modules (cached by version)
 	bash test/controlplane/build.sh
 
+build: deps ## compile src/ to dist/ (what the image runs; bench runs it too)
+	tsc -p tsconfig.build.json
+
 lint: deps ## biome lint + format check
 	biome check .
 
 typecheck: deps ## tsc --noEmit over src, test and bench
 	tsc --noEmit -p tsconfig.json
 
-unit: deps ## unit tests only (no control plane needed)
+unit: deps build ## unit tests only (no control plane needed)
 	vitest run test/unit
 
-test: deps controlplane lint typecheck ## everything CI runs: lint, type-check, unit, integration, bench smoke
+test: deps controlplane lint typecheck build ## everything CI runs: lint, type-check, build, unit, integration, bench smoke
 	vitest run
 
 dev: deps controlplane ## the local demo: control plane + simulator + operator + samples
@@ -63,7 +66,7 @@ dev: deps controlplane ## the local demo: control plane + simulator + operator +
 
 run: dev ## alias of dev
 
-bench: deps controlplane ## benchmarks; writes bench/RESULTS.md
+bench: deps controlplane build ## benchmarks; writes bench/RESULTS.md
 	node bench/run.ts
 
 chaos: deps controlplane ## the long reliability suite; writes test/chaos/RESULTS.md
@@ -71,4 +74,4 @@ chaos: deps controlplane ## the long reliability suite; writes test/chaos/RESULT
 	CHAOS_LONG=1 vitest run --project integration test/chaos
 
 clean: ## remove local build outputs (not the shared cache)
-	rm -rf node_modules .cache coverage
+	rm -rf node_modules .cache coverage dist

@@ -1,5 +1,7 @@
 // Scenario 4, memory and restart: the operator's resident memory with N resources (read from
-// /proc/<pid>/status of the operator process: VmRSS now, VmHWM the peak), and what a restart
+// /proc/<pid>/status of the operator process: VmRSS now, VmHWM the peak), twice: right after the
+// work (the tail of its garbage) and after a rest long enough for V8's memory reducer, which
+// gives back heap only after some seconds without allocation. And what a restart
 // with N Ready resources costs: how soon the new process has its cache and reconciles, and
 // which provider calls it makes (a few list pages and detail reads; zero writes).
 import type { SimulatorStats } from '../src/simulator/stats.ts';
@@ -9,8 +11,20 @@ export interface MemorySample {
   n: number;
   /** when the sample was taken, e.g. "after convergence" */
   when: string;
+  /** VmRSS `soonMs` after the work */
+  soonMiB: number;
+  /** VmRSS after `restMs` at rest: the resident size with N resources */
   rssMiB: number;
+  /** VmHWM: the most the process ever held */
   peakMiB: number;
+  restMs: number;
+}
+
+export interface MemoryTiming {
+  /** @default 3000 */
+  soonMs?: number;
+  /** @default 30000 */
+  restMs?: number;
 }
 
 export interface RestartResult {
@@ -28,24 +42,27 @@ export interface RestartResult {
   memory: MemorySample;
 }
 
-/** Reads the running operator's memory after `settleMs` of rest. */
+/** Reads the running operator's memory `soonMs` and `restMs` after now. */
 export async function memorySample(
   world: World,
   n: number,
   when: string,
-  settleMs = 3000,
+  timing: MemoryTiming = {},
 ): Promise<MemorySample> {
+  const { soonMs = 3000, restMs = 30_000 } = timing;
   const operator = world.operator;
   if (operator === undefined) throw new Error('no operator is running');
-  await sleep(settleMs);
-  return { n, when, ...operator.memory() };
+  await sleep(soonMs);
+  const soonMiB = operator.memory().rssMiB;
+  await sleep(Math.max(0, restMs - soonMs));
+  return { n, when, soonMiB, restMs, ...operator.memory() };
 }
 
 /** Stops the operator and starts it again with `ratePerSecond` (its defaults otherwise). */
 export async function restart(
   world: World,
   n: number,
-  opts: { ratePerSecond: number; windowMs?: number },
+  opts: { ratePerSecond: number; windowMs?: number; memory?: MemoryTiming },
 ): Promise<RestartResult> {
   const windowMs = opts.windowMs ?? 5000;
   await world.stopOperator();
@@ -58,6 +75,7 @@ export async function restart(
   const firstReconcileMs = now() - operator.startedAt;
   await world.waitUntil(counterAtLeast(operator.reconciles, n), 'a reconcile of every object', 300_000);
   const allReconciledMs = now() - operator.startedAt;
+  const memory = memorySample(world, n, 'after restart', opts.memory);
   await sleep(windowMs);
   const stats = world.simulator.stats();
   return {
@@ -69,6 +87,6 @@ export async function restart(
     writes: writeCalls(stats),
     throttled: stats.throttled,
     windowMs,
-    memory: { n, when: 'after restart', ...operator.memory() },
+    memory: await memory,
   };
 }

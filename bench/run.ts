@@ -1,6 +1,7 @@
 // `make bench`: measures the operator against the provider's physical limit (the simulator at a
 // known rate limit R) and against a per-resource poll, on a real control plane it starts itself,
 // and writes bench/RESULTS.md. See docs/performance.md for what each figure means.
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { startControlPlane } from '../test/controlplane/harness.ts';
 import { deploymentNodeOptions } from './deployment-node-options.ts';
 import { formatReport } from './report.ts';
 import { runSuite, SCENARIOS, type Scenario, type SuiteSettings } from './suite.ts';
-import { prepareCluster } from './world.ts';
+import { COMPILED_CLI, prepareCluster } from './world.ts';
 
 const HELP = `Usage: node bench/run.ts [flags]
 
@@ -85,10 +86,13 @@ async function main(): Promise<number> {
     steadyMinutes: positive('steady-minutes', values['steady-minutes']),
     latencyChanges: positive('changes', values.changes),
     freeRatePerSecond: 1000,
+    memoryRestMs: 30_000,
   };
   const nodeOptions = (values['node-options'] ?? (await deploymentNodeOptions()))
     .split(/\s+/)
     .filter(Boolean);
+  if (!existsSync(COMPILED_CLI))
+    throw new UsageError(`${COMPILED_CLI} is missing: run \`make build\` first (\`make bench\` does)`);
   const workDir = values['work-dir'] ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'vps-bench-')));
   const started = new Date();
   const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -98,7 +102,7 @@ async function main(): Promise<number> {
   log(`control plane up in ${cp.startDurationMs} ms at ${cp.info.server}`);
   const operatorKubeconfig = await prepareCluster(cp);
   const results = await runSuite(
-    { cp, operatorKubeconfig, outDir: workDir, cpuProf: values['cpu-prof'], nodeOptions },
+    { cp, operatorKubeconfig, outDir: workDir, cpuProf: values['cpu-prof'], nodeOptions, cli: COMPILED_CLI },
     settings,
     log,
   );

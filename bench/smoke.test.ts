@@ -30,6 +30,7 @@ it('runs every benchmark scenario at N = 20', async () => {
       steadyMinutes: 3,
       latencyChanges: N,
       freeRatePerSecond: 1000,
+      memoryRestMs: 3000,
     },
     (line) => process.stderr.write(`bench smoke: ${line}\n`),
   ).finally(() => fs.rm(outDir, { recursive: true, force: true }));

@@ -28,6 +28,8 @@ export interface SuiteSettings {
   latencyChanges: number;
   /** rate limit and --api-rate while measuring latency: far above the load, so the budget is free */
   freeRatePerSecond: number;
+  /** how long the operator rests before its resident memory is read (and 3 s after the work) */
+  memoryRestMs: number;
 }
 
 export interface SuiteResults {
@@ -91,10 +93,13 @@ export async function runSuite(
     }
 
     if (s.only.has('memory')) {
-      const m = await memorySample(w, n, measured ? 'after convergence' : 'after set-up');
+      const memory = { restMs: s.memoryRestMs };
+      const m = await memorySample(w, n, measured ? 'after convergence' : 'after set-up', memory);
       results.memory.push(m);
-      log(`N=${n}: operator RSS ${m.rssMiB.toFixed(0)} MiB (peak ${m.peakMiB.toFixed(0)} MiB)`);
-      const r = await restart(w, n, { ratePerSecond: s.ratePerSecond });
+      log(
+        `N=${n}: operator RSS ${m.soonMiB.toFixed(0)} MiB, ${m.rssMiB.toFixed(0)} MiB at rest (peak ${m.peakMiB.toFixed(0)} MiB)`,
+      );
+      const r = await restart(w, n, { ratePerSecond: s.ratePerSecond, memory });
       results.restarts.push(r);
       results.memory.push(r.memory);
       log(

@@ -29,8 +29,10 @@ import { type ControlPlaneClient, kubectlPath } from '../test/controlplane/harne
 
 const execFileAsync = promisify(execFile);
 const REPO = new URL('../', import.meta.url).pathname;
-const CLI = path.join(REPO, 'src/cli.ts');
-const EXIT_WITH_PARENT = path.join(REPO, 'bench/exit-with-parent.ts');
+/** The operator as the image runs it (`make build`), and as the tests run it. */
+export const COMPILED_CLI = path.join(REPO, 'dist/src/cli.js');
+const SOURCE_CLI = path.join(REPO, 'src/cli.ts');
+const EXIT_WITH_PARENT = path.join(REPO, 'bench/exit-with-parent.js');
 export const TOKEN = 'bench-token-5d1e8a7c';
 const OPERATOR_NAMESPACE = 'vps-operator-system';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -173,6 +175,8 @@ export interface OperatorSettings {
   cpuProfDir?: string;
   /** Node/V8 flags placed before the script, e.g. --max-old-space-size=160 */
   nodeOptions?: string[];
+  /** @default src/cli.ts */
+  cli?: string;
 }
 
 export interface OperatorProcess {
@@ -204,7 +208,7 @@ async function spawnOperator(
   if (settings.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`);
   const args = [
     ...nodeArgs,
-    CLI,
+    settings.cli ?? SOURCE_CLI,
     'run',
     '--kubeconfig',
     kubeconfig,
@@ -310,6 +314,8 @@ export interface WorldOptions {
   cpuProf?: boolean;
   /** Node/V8 flags for the operator processes, as a container's NODE_OPTIONS would give them */
   nodeOptions?: string[];
+  /** the operator's entry point: COMPILED_CLI (what ships) or, by default, src/cli.ts */
+  cli?: string;
 }
 
 export interface World extends AsyncDisposable {
@@ -400,6 +406,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
           ...settings,
           ...(options.cpuProf && { cpuProfDir: path.join(options.outDir, 'profiles') }),
           ...(options.nodeOptions !== undefined && { nodeOptions: options.nodeOptions }),
+          ...(options.cli !== undefined && { cli: options.cli }),
         },
         logFile,
       );
