@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../test/controlplane/harness.ts';
-import { deploymentNodeOptions } from './deployment-node-options.ts';
+import { deploymentEnv } from './deployment-env.ts';
 import { formatReport } from './report.ts';
 import { runSuite, SCENARIOS, type Scenario, type SuiteSettings } from './suite.ts';
 import { COMPILED_CLI, prepareCluster } from './world.ts';
@@ -28,7 +28,8 @@ Flags:
   --changes N         spec changes timed by the latency scenario (default 1000)
   --out path          where to write the report (default bench/RESULTS.md)
   --node-options "…"  Node/V8 flags for the operator processes (default: the NODE_OPTIONS of
-                      deploy/deployment.yaml, so the figures are those of what ships)
+                      deploy/deployment.yaml, whose other env values the operator also gets,
+                      so the figures are those of what ships)
   --cpu-prof          write V8 CPU profiles of the operator processes to <work dir>/profiles
   --work-dir path     operator logs and profiles (default a new directory under the temp dir)
   --help              this text
@@ -88,9 +89,8 @@ async function main(): Promise<number> {
     freeRatePerSecond: 1000,
     memoryRestMs: 30_000,
   };
-  const nodeOptions = (values['node-options'] ?? (await deploymentNodeOptions()))
-    .split(/\s+/)
-    .filter(Boolean);
+  const { NODE_OPTIONS = '', ...operatorEnv } = await deploymentEnv();
+  const nodeOptions = (values['node-options'] ?? NODE_OPTIONS).split(/\s+/).filter(Boolean);
   if (!existsSync(COMPILED_CLI))
     throw new UsageError(`${COMPILED_CLI} is missing: run \`make build\` first (\`make bench\` does)`);
   const workDir = values['work-dir'] ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'vps-bench-')));
@@ -102,13 +102,21 @@ async function main(): Promise<number> {
   log(`control plane up in ${cp.startDurationMs} ms at ${cp.info.server}`);
   const operatorKubeconfig = await prepareCluster(cp);
   const results = await runSuite(
-    { cp, operatorKubeconfig, outDir: workDir, cpuProf: values['cpu-prof'], nodeOptions, cli: COMPILED_CLI },
+    {
+      cp,
+      operatorKubeconfig,
+      outDir: workDir,
+      cpuProf: values['cpu-prof'],
+      nodeOptions,
+      operatorEnv,
+      cli: COMPILED_CLI,
+    },
     settings,
     log,
   );
 
   const command = ['node bench/run.ts', ...process.argv.slice(2)].join(' ');
-  const report = formatReport(results, { command, started, finished: new Date(), nodeOptions });
+  const report = formatReport(results, { command, started, finished: new Date(), nodeOptions, operatorEnv });
   await fs.writeFile(values.out, report);
   log(`wrote ${values.out}`);
   process.stdout.write(report);

@@ -177,6 +177,7 @@ export interface OperatorSettings {
   nodeOptions?: string[];
   /** @default src/cli.ts */
   cli?: string;
+  env?: Record<string, string>;
 }
 
 export interface OperatorProcess {
@@ -233,7 +234,7 @@ async function spawnOperator(
   fs.writeSync(log, `\n=== ${new Date().toISOString()} node ${args.join(' ')}\n`);
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KUBECONFIG: '' },
+    env: { ...process.env, ...settings.env, KUBECONFIG: '' },
   });
   liveChildren.add(child);
   const exited = once(child, 'exit').then(() => {
@@ -316,6 +317,8 @@ export interface WorldOptions {
   nodeOptions?: string[];
   /** the operator's entry point: COMPILED_CLI (what ships) or, by default, src/cli.ts */
   cli?: string;
+  /** extra environment of the operator processes (the Deployment's, e.g. MALLOC_ARENA_MAX) */
+  operatorEnv?: Record<string, string>;
 }
 
 export interface World extends AsyncDisposable {
@@ -407,6 +410,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
           ...(options.cpuProf && { cpuProfDir: path.join(options.outDir, 'profiles') }),
           ...(options.nodeOptions !== undefined && { nodeOptions: options.nodeOptions }),
           ...(options.cli !== undefined && { cli: options.cli }),
+          ...(options.operatorEnv !== undefined && { env: options.operatorEnv }),
         },
         logFile,
       );
