@@ -49,6 +49,7 @@ export class ObservationCache {
   readonly #entries = new Map<number, Entry>();
   readonly #tracked = new Set<number>();
   #snapshotAt = 0;
+  #listFailure: unknown;
   #listing: Promise<void> | undefined;
   #firstSnapshot: PromiseWithResolvers<void> = Promise.withResolvers<void>();
   #wantSoon = false;
@@ -71,6 +72,14 @@ export class ObservationCache {
   /** When the list in use was started: every server created before then is in the cache. */
   get snapshotAt(): number {
     return this.#snapshotAt;
+  }
+
+  /**
+   * Why the latest list failed; undefined once a list succeeds. While it is set the snapshot
+   * cannot move on, so a pass waiting for news must say why it is not coming.
+   */
+  get listFailure(): unknown {
+    return this.#listFailure;
   }
 
   get size(): number {
@@ -152,9 +161,16 @@ export class ObservationCache {
     // writes it waited for (a server would look "provisioning" until the next list).
     const calledAt = this.#now();
     let startedAt: number | undefined;
-    const listed = await this.#source.listServers(this.#stop.signal, () => {
-      startedAt ??= this.#now();
-    });
+    let listed: ObservedServer[];
+    try {
+      listed = await this.#source.listServers(this.#stop.signal, () => {
+        startedAt ??= this.#now();
+      });
+    } catch (err) {
+      this.#listFailure = err;
+      throw err;
+    }
+    this.#listFailure = undefined;
     this.#merge(listed, startedAt ?? calledAt);
     this.#firstSnapshot.resolve();
   }

@@ -102,6 +102,11 @@ export class VpsServerReconciler implements Reconciler {
 
     // Plan: one pure decision.
     const action = plan({ vps, credentials, observed, stall, timings: this.#timings });
+    // A pass that waits for the provider's view to move on while the account's lists fail would
+    // wait in silence: say why nothing new can be seen instead (and back off).
+    const listFailure = account?.observation.listFailure;
+    if (action.type === 'Wait' && listFailure !== undefined)
+      return this.#reportListFailure(vps, providerFailure(listFailure), log);
     // Claim an adopted server before the first await, so a concurrent pass for another resource
     // with the same name cannot pick the same candidate.
     if (action.type === 'Adopt' && account !== undefined)

@@ -136,6 +136,26 @@ describe('lost responses', () => {
     expect(env.sim.state.writes().filter((w) => w.endpoint === 'stop')).toHaveLength(1);
   });
 
+  it('says why it cannot finish a lost create while the server list keeps failing, then adopts', async () => {
+    env = await startEnv();
+    // The account is listed once, so later passes plan on a snapshot that failing lists freeze.
+    await env.create('before');
+    await env.waitReady('before');
+    const blind: FaultRule = { errorRate: 1, errorStatuses: [503], endpoints: ['list'] };
+    env.sim.state.setFaults([{ lostResponseRate: 1, endpoints: ['create'] }, blind]);
+    await env.create('unproven');
+    const o = await env.waitFor(
+      'unproven',
+      (x) => condition(x, 'Synced')?.message.startsWith('VPS.org list servers: 503') ?? false,
+      'Synced naming the failing list',
+    );
+    expect(condition(o, 'Synced')).toMatchObject({ status: 'False', reason: 'ProviderUnavailable' });
+    expect(condition(o, 'Stalled')?.status).toBe('False');
+    env.sim.state.setFaults(null);
+    await env.waitReady('unproven');
+    expect(env.sim.state.servers().filter((s) => s.name === 'unproven')).toHaveLength(1);
+  });
+
   it('converges with exactly one server per resource under 30% injected faults', async () => {
     env = await startEnv({
       simulator: { faults: { errorRate: 0.15, dropRate: 0.05, lostResponseRate: 0.1 }, seed: 7 },

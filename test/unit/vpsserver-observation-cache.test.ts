@@ -154,4 +154,21 @@ describe('ObservationCache', () => {
     });
     await expect(cache.refresh()).rejects.toThrow('401');
   });
+
+  it('remembers why the latest list failed until a list succeeds', async () => {
+    let fail = true;
+    const cache = new ObservationCache({
+      listServers: async () => {
+        if (fail) throw new Error('503 Service Unavailable');
+        return [srv(1)];
+      },
+      getServer: async () => undefined,
+    });
+    expect(cache.listFailure).toBeUndefined();
+    await cache.refresh().catch(() => {});
+    expect(String(cache.listFailure)).toContain('503');
+    fail = false;
+    await cache.refresh();
+    expect(cache.listFailure).toBeUndefined();
+  });
 });
