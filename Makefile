@@ -46,8 +46,9 @@ node_modules/.installed: package-lock.json | $(NODE_BIN)/node
 controlplane: ## build kube-apiserver, etcd and kubectl from Go modules (cached by version)
 	bash test/controlplane/build.sh
 
-build: deps ## compile src/ to dist/ (what the image runs; bench runs it too)
-	tsc -p tsconfig.build.json
+build: deps ## bundle src/ into dist/ with esbuild (what the image runs; bench runs it too)
+	rm -rf dist
+	node build.ts
 
 lint: deps ## biome lint + format check
 	biome check .

@@ -2,7 +2,7 @@
 // dies without stopping them (SIGKILL, a crash), the operator notices its parent is gone and
 // exits instead of running on against a control plane that no longer exists.
 // Plain JavaScript so that preloading it does not load Node's TypeScript stripper into an
-// operator that runs compiled (dist/), whose memory the benchmark measures.
+// operator that runs bundled (dist/), whose memory the benchmark measures.
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) process.exit(1);

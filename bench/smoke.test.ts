@@ -1,7 +1,8 @@
 // Keeps the benchmark code working: every scenario of `make bench` at N = 20, against the run's
 // shared control plane. Timings are printed, never asserted (they depend on the machine);
 // what is asserted is what must hold anywhere: all Ready, all gone, no 429 with a correctly
-// set budget, no writes at rest or after a restart, one latency sample per change.
+// set budget, no writes at rest or after a restart, one latency sample per change. The operator
+// is the bundle the image runs (dist/, built by `make test` before the tests), as in make bench.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { expect, it } from 'vitest';
 import { sharedControlPlane } from '../test/controlplane/shared.ts';
 import { formatReport } from './report.ts';
 import { runSuite, SCENARIOS } from './suite.ts';
-import { prepareCluster } from './world.ts';
+import { COMPILED_CLI, prepareCluster } from './world.ts';
 
 const N = 20;
 
@@ -18,7 +19,7 @@ it('runs every benchmark scenario at N = 20', async () => {
   const operatorKubeconfig = await prepareCluster(cp);
   const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vps-bench-smoke-'));
   const results = await runSuite(
-    { cp, operatorKubeconfig, outDir },
+    { cp, operatorKubeconfig, outDir, cli: COMPILED_CLI },
     {
       ns: [N],
       only: new Set(SCENARIOS),

@@ -29,8 +29,8 @@ import { type ControlPlaneClient, kubectlPath } from '../test/controlplane/harne
 
 const execFileAsync = promisify(execFile);
 const REPO = new URL('../', import.meta.url).pathname;
-/** The operator as the image runs it (`make build`), and as the tests run it. */
-export const COMPILED_CLI = path.join(REPO, 'dist/src/cli.js');
+/** The operator as the image runs it: src/ bundled by `make build` (build.ts). */
+export const COMPILED_CLI = path.join(REPO, 'dist/cli.js');
 const SOURCE_CLI = path.join(REPO, 'src/cli.ts');
 const EXIT_WITH_PARENT = path.join(REPO, 'bench/exit-with-parent.js');
 export const TOKEN = 'bench-token-5d1e8a7c';

@@ -5,11 +5,12 @@
 import { execFile } from 'node:child_process';
 import process from 'node:process';
 import { promisify } from 'node:util';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { type Command, UsageError } from './command.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { startOperator } from './operator.ts';
+import { kubeRequest } from './runtime/kube-request.ts';
 import { startSimulator } from './simulator/simulator.ts';
 import { GROUP, PLURAL, VERSION } from './vpsserver/types.ts';
 
@@ -148,7 +149,7 @@ export const devCommand: Command = {
       say(`VPS.org simulator: ${sim.apiBaseUrl} (token ${DEMO_TOKEN}; inspect: ${sim.url}/_sim/servers)`);
       say('');
 
-      const allReady = await watchSamples(cp.adminKubeConfig.makeApiClient(CustomObjectsApi), say, flags);
+      const allReady = await watchSamples(cp.adminKubeConfig, say, flags);
       if (flags.exitWhenReady) {
         await stop();
         return allReady ? 0 : 1;
@@ -187,19 +188,14 @@ interface Row {
 
 /** Prints the samples as a table whenever something changes; resolves when all are Ready (or on timeout). */
 async function watchSamples(
-  api: CustomObjectsApi,
+  kubeConfig: KubeConfig,
   say: (l: string) => void,
   flags: DevFlags,
 ): Promise<boolean> {
   const deadline = Date.now() + flags.timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    const list = (await api.listNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: DEMO_NAMESPACE,
-    })) as {
+    const list = await kubeRequest<{
       items: {
         metadata: { name: string };
         status?: {
@@ -209,7 +205,10 @@ async function watchSamples(
           conditions?: { type: string; status: string; reason: string }[];
         };
       }[];
-    };
+    }>(kubeConfig, {
+      method: 'GET',
+      path: `/apis/${GROUP}/${VERSION}/namespaces/${DEMO_NAMESPACE}/${PLURAL}`,
+    });
     const rows: Row[] = list.items.map((o) => {
       const ready = o.status?.conditions?.find((c) => c.type === 'Ready');
       return {

@@ -1,9 +1,8 @@
 // Records Kubernetes Events (core/v1, what `kubectl describe` and `kubectl get events` show) for
 // an object. Identical events for one object within a short window are folded into one with a
 // higher count, as client-go's EventRecorder does, so a retry loop cannot flood etcd.
-import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-
-const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import { kubeRequest, segment } from '../runtime/kube-request.ts';
 
 export interface EventTarget {
   apiVersion: string;
@@ -32,7 +31,7 @@ export interface EventRecorderOptions {
 }
 
 export class EventRecorder {
-  readonly #api: CoreV1Api;
+  readonly #kc: KubeConfig;
   readonly #component: string;
   readonly #foldWindowMs: number;
   readonly #now: () => number;
@@ -40,7 +39,7 @@ export class EventRecorder {
   readonly #recent = new Map<string, { name: string; count: number; first: number; last: number }>();
 
   constructor(kc: KubeConfig, options: EventRecorderOptions = {}) {
-    this.#api = kc.makeApiClient(CoreV1Api);
+    this.#kc = kc;
     this.#component = options.component ?? 'vps-operator';
     this.#foldWindowMs = options.foldWindowMs ?? 600_000;
     this.#now = options.now ?? Date.now;
@@ -64,43 +63,39 @@ export class EventRecorder {
     if (seen !== undefined) {
       seen.count += 1;
       seen.last = now;
-      await this.#api.patchNamespacedEvent(
-        {
-          namespace,
-          name: seen.name,
-          body: [
-            { op: 'replace', path: '/count', value: seen.count },
-            { op: 'replace', path: '/lastTimestamp', value: new Date(now).toISOString() },
-          ],
-        },
-        JSON_PATCH,
-      );
+      await kubeRequest(this.#kc, {
+        method: 'PATCH',
+        path: `${eventsPath(namespace)}/${segment(seen.name)}`,
+        contentType: 'application/json-patch+json',
+        body: [
+          { op: 'replace', path: '/count', value: seen.count },
+          { op: 'replace', path: '/lastTimestamp', value: new Date(now).toISOString() },
+        ],
+      });
       return;
     }
     const eventName = `${name}.${now.toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
-    await this.#api.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { name: eventName, namespace },
-        involvedObject: {
-          apiVersion: target.apiVersion,
-          kind: target.kind,
-          name,
-          namespace,
-          uid,
-          resourceVersion: target.metadata.resourceVersion,
-        },
-        type,
-        reason,
-        message: message.slice(0, 1024),
-        count: 1,
-        firstTimestamp: new Date(now),
-        lastTimestamp: new Date(now),
-        source: { component: this.#component },
-        reportingComponent: this.#component,
-        reportingInstance: this.#component,
+    const body: CoreV1Event = {
+      metadata: { name: eventName, namespace },
+      involvedObject: {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        name,
+        namespace,
+        uid,
+        resourceVersion: target.metadata.resourceVersion,
       },
-    });
+      type,
+      reason,
+      message: message.slice(0, 1024),
+      count: 1,
+      firstTimestamp: new Date(now),
+      lastTimestamp: new Date(now),
+      source: { component: this.#component },
+      reportingComponent: this.#component,
+      reportingInstance: this.#component,
+    };
+    await kubeRequest(this.#kc, { method: 'POST', path: eventsPath(namespace), body });
     this.#recent.set(foldKey, { name: eventName, count: 1, first: now, last: now });
   }
 
@@ -112,3 +107,5 @@ export class EventRecorder {
     this.#recent.clear();
   }
 }
+
+const eventsPath = (namespace: string): string => `/api/v1/namespaces/${segment(namespace)}/events`;

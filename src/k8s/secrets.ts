@@ -1,7 +1,8 @@
 // Reads API tokens from Secrets on demand, with a short cache. A watch on every Secret of the
 // cluster would hold them all in memory and need list/watch on all Secrets; reading the few
 // referenced ones with a TTL picks up a changed Secret within seconds at a handful of GETs.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import { kubeRequest, segment } from '../runtime/kube-request.ts';
 import { isForbidden, isNotFound } from './errors.ts';
 
 export type SecretValue =
@@ -20,13 +21,13 @@ export interface SecretReaderOptions {
 }
 
 export class SecretReader {
-  readonly #api: CoreV1Api;
+  readonly #kc: KubeConfig;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #cache = new Map<string, { at: number; value: Promise<SecretValue> }>();
 
   constructor(kc: KubeConfig, options: SecretReaderOptions = {}) {
-    this.#api = kc.makeApiClient(CoreV1Api);
+    this.#kc = kc;
     this.#ttlMs = options.ttlMs ?? 10_000;
     this.#now = options.now ?? Date.now;
   }
@@ -49,7 +50,10 @@ export class SecretReader {
   async #fetch(namespace: string, name: string, key: string): Promise<SecretValue> {
     const where = `Secret ${namespace}/${name}`;
     try {
-      const secret = await this.#api.readNamespacedSecret({ namespace, name });
+      const secret = await kubeRequest<V1Secret>(this.#kc, {
+        method: 'GET',
+        path: `/api/v1/namespaces/${segment(namespace)}/secrets/${segment(name)}`,
+      });
       const encoded = secret.data?.[key];
       if (encoded === undefined) {
         const keys = Object.keys(secret.data ?? {});

@@ -1,7 +1,8 @@
 // Writes to VpsServer objects: metadata (finalizers, annotations) guarded by resourceVersion so
 // a stale pass cannot undo a newer change, and status through the /status subresource as a
 // JSON merge patch (fields the new status drops are sent as null so they are removed).
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeRequest, segment } from '../runtime/kube-request.ts';
 
 export interface CustomResourceRef {
   group: string;
@@ -15,22 +16,22 @@ export interface ObjectMetaRef {
   resourceVersion: string;
 }
 
-const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const MERGE_PATCH = 'application/merge-patch+json';
 
 export class CustomResourceWriter {
-  readonly #api: CustomObjectsApi;
+  readonly #kc: KubeConfig;
   readonly #ref: CustomResourceRef;
   readonly #fieldManager: string;
 
   constructor(kc: KubeConfig, ref: CustomResourceRef, fieldManager = 'vps-operator') {
-    this.#api = kc.makeApiClient(CustomObjectsApi);
+    this.#kc = kc;
     this.#ref = ref;
     this.#fieldManager = fieldManager;
   }
 
   /** Reads one object fresh from the API server (not from a cache). */
   get(namespace: string, name: string): Promise<unknown> {
-    return this.#api.getNamespacedCustomObject({ ...this.#ref, namespace, name });
+    return kubeRequest(this.#kc, { method: 'GET', path: this.#objectPath(namespace, name) });
   }
 
   /**
@@ -42,10 +43,7 @@ export class CustomResourceWriter {
     change: { finalizers?: string[]; annotations?: Record<string, string | null> },
   ): Promise<unknown> {
     const body = { metadata: { resourceVersion: meta.resourceVersion, ...change } };
-    return this.#api.patchNamespacedCustomObject(
-      { ...this.#ref, namespace: meta.namespace, name: meta.name, body, fieldManager: this.#fieldManager },
-      MERGE_PATCH,
-    );
+    return this.#mergePatch(this.#objectPath(meta.namespace, meta.name), body);
   }
 
   /** Replaces status with `next` (merge patch; keys of `previous` missing from `next` are removed). */
@@ -60,10 +58,22 @@ export class CustomResourceWriter {
         .map((k) => [k, null]),
     );
     const body = { status: { ...removed, ...withoutUndefined(next) } };
-    return this.#api.patchNamespacedCustomObjectStatus(
-      { ...this.#ref, namespace: meta.namespace, name: meta.name, body, fieldManager: this.#fieldManager },
-      MERGE_PATCH,
-    );
+    return this.#mergePatch(`${this.#objectPath(meta.namespace, meta.name)}/status`, body);
+  }
+
+  #objectPath(namespace: string, name: string): string {
+    const { group, version, plural } = this.#ref;
+    return `/apis/${group}/${version}/namespaces/${segment(namespace)}/${plural}/${segment(name)}`;
+  }
+
+  #mergePatch(path: string, body: object): Promise<unknown> {
+    return kubeRequest(this.#kc, {
+      method: 'PATCH',
+      path,
+      query: { fieldManager: this.#fieldManager },
+      contentType: MERGE_PATCH,
+      body,
+    });
   }
 }
 

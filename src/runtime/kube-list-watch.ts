@@ -3,22 +3,10 @@
 // body of an error answer, and cuts every quiet watch after a hidden 30 s; this one asks for
 // bookmarks and a server-side timeout, with an idle watchdog on the injected clock.
 
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  type KubeConfig,
-  type KubernetesObject,
-  RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, ResponseContext } from '@kubernetes/client-node';
 import { type Clock, systemClock, type Timer } from './clock.ts';
-import {
-  type ApiStatus,
-  KubeStatusError,
-  type ListWatchClient,
-  type ObjectList,
-  type WatchEvent,
-} from './list-watch.ts';
+import { sendKubeRequest, statusError } from './kube-request.ts';
+import type { ApiStatus, ListWatchClient, ObjectList, WatchEvent } from './list-watch.ts';
 
 export interface KubeListWatchOptions {
   kubeConfig: KubeConfig;
@@ -60,7 +48,6 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchClien
   readonly #watchTimeoutSeconds: () => number;
   readonly #idleTimeoutMs: number | undefined;
   readonly #clock: Clock;
-  readonly #http = new IsomorphicFetchHttpLibrary();
 
   constructor(options: KubeListWatchOptions) {
     this.#kubeConfig = options.kubeConfig;
@@ -143,16 +130,8 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchClien
     }
   }
 
-  async #get(query: Record<string, string>, signal: AbortSignal): Promise<ResponseContext> {
-    const server = this.#kubeConfig.getCurrentCluster()?.server;
-    if (!server) throw new Error('the kubeconfig has no current cluster');
-    const url = new URL(server.replace(/\/$/, '') + this.#path);
-    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    const context = new RequestContext(url.toString(), HttpMethod.GET);
-    context.setHeaderParam('Accept', 'application/json');
-    context.setSignal(signal);
-    await this.#kubeConfig.applySecurityAuthentication(context);
-    return this.#http.send(context).toPromise();
+  #get(query: Record<string, string>, signal: AbortSignal): Promise<ResponseContext> {
+    return sendKubeRequest(this.#kubeConfig, { method: 'GET', path: this.#path, query, signal });
   }
 }
 
@@ -174,16 +153,4 @@ function parseEvent<T>(line: string): WatchEvent<T> | undefined {
     default:
       throw new Error(`unexpected watch event type ${JSON.stringify(raw.type)}`);
   }
-}
-
-async function statusError(response: ResponseContext): Promise<KubeStatusError> {
-  const text = await response.body.text().catch(() => '');
-  let status: ApiStatus = { message: text.slice(0, 500) };
-  try {
-    const parsed = JSON.parse(text) as ApiStatus & { kind?: string };
-    if (parsed.kind === 'Status') status = parsed;
-  } catch {
-    // Not JSON (a proxy's HTML page, say): keep the raw text as the message.
-  }
-  return new KubeStatusError(status, response.httpStatusCode);
 }

@@ -3,9 +3,10 @@
 // renewed for a whole lease duration, measured on their OWN clock from when they last saw the
 // record change, so clock skew between replicas cannot hand the lease to two holders. Written
 // here because @kubernetes/client-node ships no leader election.
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type Clock, sleep, systemClock } from './clock.ts';
+import { kubeRequest, segment } from './kube-request.ts';
 
 export interface LeaderElectionOptions {
   /** Name and namespace of the Lease (one per shard). */
@@ -31,23 +32,29 @@ export interface LeaseApi {
 }
 
 export function leaseApi(kc: KubeConfig): LeaseApi {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const leases = (namespace: string) =>
+    `/apis/coordination.k8s.io/v1/namespaces/${segment(namespace)}/leases`;
+  const leasePath = (lease: V1Lease) =>
+    `${leases(lease.metadata?.namespace ?? '')}/${segment(lease.metadata?.name ?? '')}`;
   return {
     read: async (name, namespace) => {
       try {
-        return await api.readNamespacedLease({ name, namespace });
+        return await kubeRequest<V1Lease>(kc, {
+          method: 'GET',
+          path: `${leases(namespace)}/${segment(name)}`,
+        });
       } catch (err) {
         if ((err as { code?: number }).code === 404) return undefined;
         throw err;
       }
     },
-    create: (lease) => api.createNamespacedLease({ namespace: lease.metadata?.namespace ?? '', body: lease }),
-    replace: (lease) =>
-      api.replaceNamespacedLease({
-        name: lease.metadata?.name ?? '',
-        namespace: lease.metadata?.namespace ?? '',
+    create: (lease) =>
+      kubeRequest<V1Lease>(kc, {
+        method: 'POST',
+        path: leases(lease.metadata?.namespace ?? ''),
         body: lease,
       }),
+    replace: (lease) => kubeRequest<V1Lease>(kc, { method: 'PUT', path: leasePath(lease), body: lease }),
   };
 }
 
@@ -215,8 +222,9 @@ export class LeaderElector {
 }
 
 /**
- * MicroTime on the wire needs six fractional digits ("…:05.123000Z"); client-node would send a
- * Date as toISOString()'s three, which the API server refuses, so the string is sent as is.
+ * MicroTime on the wire needs six fractional digits ("…:05.123000Z"); a Date would be sent as
+ * toISOString()'s three, which the API server refuses. V1Lease types it as a Date (client-node's
+ * serializer converts); these requests send and receive the API server's strings.
  */
 const microTime = (ms: number): Date =>
   new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;

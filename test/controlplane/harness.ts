@@ -18,7 +18,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { type AuthenticationV1TokenRequest, KubeConfig } from '@kubernetes/client-node';
+import { kubeRequest, segment } from '../../src/runtime/kube-request.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -444,13 +445,15 @@ export function connectControlPlane(info: ControlPlaneInfo): ControlPlaneClient 
     },
 
     async kubeconfigForServiceAccount(namespace: string, name: string): Promise<Kubeconfig> {
-      const core = adminKubeConfig.makeApiClient(CoreV1Api);
-      await ignoreConflict(core.createNamespace({ body: { metadata: { name: namespace } } }));
-      await ignoreConflict(core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } }));
-      const tr = await core.createNamespacedServiceAccountToken({
-        name,
-        namespace,
-        body: { spec: { audiences: [], expirationSeconds: 7 * 24 * 3600 } },
+      // Raw requests (kube-request.ts), not client-node's generated CoreV1Api: `make dev` runs this
+      // from the bundled operator too, which then would carry every generated API.
+      const post = <T>(path: string, body: unknown) =>
+        kubeRequest<T>(adminKubeConfig, { method: 'POST', path, body });
+      const ns = `/api/v1/namespaces/${segment(namespace)}`;
+      await ignoreConflict(post('/api/v1/namespaces', { metadata: { name: namespace } }));
+      await ignoreConflict(post(`${ns}/serviceaccounts`, { metadata: { name } }));
+      const tr = await post<AuthenticationV1TokenRequest>(`${ns}/serviceaccounts/${segment(name)}/token`, {
+        spec: { audiences: [], expirationSeconds: 7 * 24 * 3600 },
       });
       const token = tr.status?.token;
       if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
@@ -461,7 +464,11 @@ export function connectControlPlane(info: ControlPlaneInfo): ControlPlaneClient 
 
     async createNamespace(prefix = 'test'): Promise<string> {
       const name = `${prefix}-${randomBytes(4).toString('hex')}`;
-      await adminKubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+      await kubeRequest(adminKubeConfig, {
+        method: 'POST',
+        path: '/api/v1/namespaces',
+        body: { metadata: { name } },
+      });
       return name;
     },
 
