@@ -1,5 +1,6 @@
-// Reads the HTTP status out of whatever @kubernetes/client-node threw, so callers can ask
-// "was it a conflict / not found / forbidden?" in one place instead of poking at ApiException.
+// Reads the HTTP status out of whatever a Kubernetes request threw (runtime's KubeStatusError, or
+// client-node's ApiException where its generated APIs are used, as in tests), so callers can ask
+// "was it a conflict / not found / forbidden?" in one place.
 
 /** The HTTP status of a Kubernetes API error, or undefined for network and other errors. */
 export function kubeStatus(err: unknown): number | undefined {
