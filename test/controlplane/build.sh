@@ -61,7 +61,7 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 echo "controlplane: building Kubernetes v$version (kube-apiserver, etcd, kubectl) with Go $have into $out"
-echo "controlplane: a cold build takes about 5 minutes and 2 GB on 2 cores; later runs reuse the cache"
+echo "controlplane: a cold build takes 5-7 minutes and 2 GB on 2 cores; later runs reuse the cache"
 start=$SECONDS
 if ! (cd "$here" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod GOWORK=off \
       "$go_bin" build -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}"); then
