@@ -118,7 +118,7 @@ export function formatReport(r: SuiteResults, ctx: ReportContext): string {
     out.push(
       '## 1. Convergence',
       '',
-      `N VpsServers applied at once (20 requests in flight to the API server), timed until every one is Ready; then deleted at once (one DELETE collection), timed until every one is gone. Lower bound: creates: (N + ⌈N/${s.pageSize}⌉ list pages) / R + provisioning; deletes: (N + 1 list) / R. “Last write” is when the last create (delete) reached the provider; p50 is the median object's time.`,
+      `N VpsServers applied at once (20 requests in flight to the API server), timed until every one is Ready; then deleted at once (one DELETE per object, 20 in flight, as \`kubectl delete --all\` sends them), timed until every one is gone. Lower bound: creates: (N + ⌈N/${s.pageSize}⌉ list pages) / R + provisioning; deletes: (N + 1 list) / R. “Last write” is when the last create (delete) reached the provider; p50 is the median object's time.`,
       '',
     );
     const table = (title: string, rows: PhaseResult[]) => {
