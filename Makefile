@@ -63,7 +63,7 @@ test: deps controlplane lint typecheck build ## everything CI runs: lint, type-c
 	vitest run
 
 dev: deps controlplane ## the local demo: control plane + simulator + operator + samples
-	node src/cli.ts dev
+	node src/cli/main.ts dev
 
 run: dev ## alias of dev
 

@@ -1,4 +1,4 @@
-// `make build` (and the image's build stage): bundles src/cli.ts into dist/ with esbuild, which is
+// `make build` (and the image's build stage): bundles src/cli/main.ts into dist/ with esbuild, which is
 // what the image and the benchmarks run. Bundled, not just compiled, because importing
 // @kubernetes/client-node's index loads every generated API and model (~80 MiB resident before
 // the first resource); since the operator uses only its KubeConfig and HTTP library
@@ -14,7 +14,7 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
 const BUNDLED = new Set(['@kubernetes/client-node']);
 
 await build({
-  entryPoints: { cli: 'src/cli.ts' },
+  entryPoints: { cli: 'src/cli/main.ts' },
   outdir: 'dist',
   bundle: true,
   // Each subcommand is its own chunk, loaded on demand: `run` never holds the simulator or the

@@ -2,7 +2,7 @@
 // the figures depend on (R, time scales, page size), one table per scenario, the issue's
 // targets with met / missed, and the profile note of part 5. Markdown only, no I/O.
 import os from 'node:os';
-import { KUBERNETES_VERSION } from '../test/controlplane/harness.ts';
+import { KUBERNETES_VERSION } from '../src/devcluster/control-plane.ts';
 import type { PhaseResult } from './convergence.ts';
 import { scaledFlags } from './steady-state.ts';
 import { nonZero, type SuiteResults } from './suite.ts';

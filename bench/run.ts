@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startControlPlane } from '../test/controlplane/harness.ts';
+import { startControlPlane } from '../src/devcluster/control-plane.ts';
 import { deploymentEnv } from './deployment-env.ts';
 import { formatReport } from './report.ts';
 import { runSuite, SCENARIOS, type Scenario, type SuiteSettings } from './suite.ts';

@@ -21,17 +21,17 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import pino from 'pino';
+import { type ControlPlaneClient, kubectlPath } from '../src/devcluster/control-plane.ts';
 import { Informer, KubeListWatch } from '../src/runtime/index.ts';
 import { type RunningSimulator, startSimulator } from '../src/simulator/simulator.ts';
 import type { SimulatorStats } from '../src/simulator/stats.ts';
 import { GROUP, PLURAL, VERSION } from '../src/vpsserver/types.ts';
-import { type ControlPlaneClient, kubectlPath } from '../test/controlplane/harness.ts';
 
 const execFileAsync = promisify(execFile);
 const REPO = new URL('../', import.meta.url).pathname;
 /** The operator as the image runs it: src/ bundled by `make build` (build.ts). */
 export const COMPILED_CLI = path.join(REPO, 'dist/cli.js');
-const SOURCE_CLI = path.join(REPO, 'src/cli.ts');
+const SOURCE_CLI = path.join(REPO, 'src/cli/main.ts');
 const EXIT_WITH_PARENT = path.join(REPO, 'bench/exit-with-parent.js');
 export const TOKEN = 'bench-token-5d1e8a7c';
 const OPERATOR_NAMESPACE = 'vps-operator-system';
@@ -175,7 +175,7 @@ export interface OperatorSettings {
   cpuProfDir?: string;
   /** Node/V8 flags placed before the script, e.g. --max-old-space-size=160 */
   nodeOptions?: string[];
-  /** @default src/cli.ts */
+  /** @default src/cli/main.ts */
   cli?: string;
   env?: Record<string, string>;
 }
@@ -315,7 +315,7 @@ export interface WorldOptions {
   cpuProf?: boolean;
   /** Node/V8 flags for the operator processes, as a container's NODE_OPTIONS would give them */
   nodeOptions?: string[];
-  /** the operator's entry point: COMPILED_CLI (what ships) or, by default, src/cli.ts */
+  /** the operator's entry point: COMPILED_CLI (what ships) or, by default, src/cli/main.ts */
   cli?: string;
   /** extra environment of the operator processes (the Deployment's, e.g. MALLOC_ARENA_MAX) */
   operatorEnv?: Record<string, string>;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from './command.ts';
+import { UsageError } from './cli/command.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;

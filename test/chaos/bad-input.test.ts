@@ -5,8 +5,8 @@
 // the operator process never dies, and a healthy resource beside them is never disturbed.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectlPath } from '../../src/devcluster/control-plane.ts';
 import type { Garble } from '../../src/simulator/garble.ts';
-import { kubectlPath } from '../controlplane/harness.ts';
 import { condition, isReady, TOKEN } from '../support/operator-env.ts';
 import { itNeverLeaksTheToken } from './token-sweep.ts';
 import { type ChaosWorld, startChaosWorld } from './world.ts';

@@ -4,7 +4,7 @@
 // per server). Uses a control plane of its own: restarting the shared one would break the
 // tests running beside it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ControlPlane, startControlPlane } from '../controlplane/harness.ts';
+import { type ControlPlane, startControlPlane } from '../../src/devcluster/control-plane.ts';
 import { converge, newLedger } from './invariants.ts';
 import { recordResults } from './results.ts';
 import { itNeverLeaksTheToken } from './token-sweep.ts';

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ControlPlaneClient } from '../../src/devcluster/control-plane.ts';
 import type { CrashPoint } from '../../src/vpsserver/crash-points.ts';
-import type { ControlPlaneClient } from '../controlplane/harness.ts';
 import { type EnvOptions, type OperatorEnv, startEnv, testOperatorFlags } from '../support/operator-env.ts';
 import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.ts';
 

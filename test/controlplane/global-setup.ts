@@ -4,7 +4,7 @@
 // test/unit` does not start it (vitest runs a project's globalSetup only when that project
 // has test files to run).
 import type { TestProject } from 'vitest/node';
-import { startControlPlane } from './harness.ts';
+import { startControlPlane } from '../../src/devcluster/control-plane.ts';
 // The ProvidedContext type for 'controlPlane' is declared in shared.ts.
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -6,7 +6,11 @@
 // Tests that stop/restart the API server or need a pristine cluster start their own with
 // startControlPlane() instead (about 3 s).
 import { inject } from 'vitest';
-import { type ControlPlaneClient, type ControlPlaneInfo, connectControlPlane } from './harness.ts';
+import {
+  type ControlPlaneClient,
+  type ControlPlaneInfo,
+  connectControlPlane,
+} from '../../src/devcluster/control-plane.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

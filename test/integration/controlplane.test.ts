@@ -22,7 +22,7 @@ import {
   KUBERNETES_VERSION,
   kubectlPath,
   startControlPlane,
-} from '../controlplane/harness.ts';
+} from '../../src/devcluster/control-plane.ts';
 import { sharedControlPlane } from '../controlplane/shared.ts';
 
 const execFileAsync = promisify(execFile);

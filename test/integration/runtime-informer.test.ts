@@ -13,11 +13,11 @@ import {
 } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type ControlPlane, startControlPlane } from '../../src/devcluster/control-plane.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import { KubeListWatch } from '../../src/runtime/kube-list-watch.ts';
 import type { ListWatchClient, ObjectList, WatchEvent } from '../../src/runtime/list-watch.ts';
 import { ExponentialFailureRateLimiter } from '../../src/runtime/rate-limiters.ts';
-import { type ControlPlane, startControlPlane } from '../controlplane/harness.ts';
 import { sharedControlPlane } from '../controlplane/shared.ts';
 
 /** Restarts and backoff take seconds, not vi.waitFor's default 1 s. */

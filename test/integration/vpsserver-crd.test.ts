@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectlPath } from '../controlplane/harness.ts';
+import { kubectlPath } from '../../src/devcluster/control-plane.ts';
 import { type OperatorEnv, startEnv } from '../support/operator-env.ts';
 
 const run = promisify(execFile);

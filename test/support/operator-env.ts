@@ -16,12 +16,12 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { loadConfig, type OperatorConfig } from '../../src/config.ts';
+import { type ControlPlaneClient, kubectlPath } from '../../src/devcluster/control-plane.ts';
 import { createLogger } from '../../src/logging.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import type { SimulatorOptions } from '../../src/simulator/options.ts';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/simulator.ts';
 import { GROUP, PLURAL, VERSION } from '../../src/vpsserver/types.ts';
-import { type ControlPlaneClient, kubectlPath } from '../controlplane/harness.ts';
 
 const run = promisify(execFile);
 

@@ -1,10 +1,10 @@
-// The operator as users run it: `node src/cli.ts …` as a child process, its output collected
+// The operator as users run it: `node src/cli/main.ts …` as a child process, its output collected
 // line by line, so tests can kill it with SIGKILL at any moment, restart it and read what it
 // logged. Shared by the process tests and the reliability suite; reap() kills what is left.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
+const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 export interface OperatorProcess {
   child: ChildProcess;
@@ -22,7 +22,7 @@ export interface OperatorProcess {
 
 const live = new Set<OperatorProcess>();
 
-/** Starts `node src/cli.ts ...args` with extra environment variables; KUBECONFIG is cleared. */
+/** Starts `node src/cli/main.ts ...args` with extra environment variables; KUBECONFIG is cleared. */
 export function startOperatorProcess(args: string[], env: Record<string, string> = {}): OperatorProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, ...env, KUBECONFIG: '' },

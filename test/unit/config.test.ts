@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/command.ts';
+import { UsageError } from '../../src/cli/command.ts';
 import { loadConfig, OPTIONS, parseDuration, parseRate } from '../../src/config.ts';
 
 const dirs: string[] = [];

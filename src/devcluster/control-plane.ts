@@ -1,5 +1,5 @@
 // A real local Kubernetes control plane for tests and the demo: etcd + kube-apiserver built
-// from Go modules by build.sh (see README.md), started on free loopback ports with a temporary
+// from Go modules by test/controlplane/build.sh (see its README.md), started on free loopback ports with a temporary
 // data dir, generated certificates, RBAC and client-certificate / ServiceAccount identities.
 //
 //   await using cp = await startControlPlane();
@@ -19,14 +19,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type AuthenticationV1TokenRequest, KubeConfig } from '@kubernetes/client-node';
-import { kubeRequest, segment } from '../../src/runtime/kube-request.ts';
+import { kubeRequest, segment } from '../runtime/kube-request.ts';
+import versions from './versions.json' with { type: 'json' };
 
 const execFileAsync = promisify(execFile);
 
-/** The pinned Kubernetes version (test/controlplane/VERSION, the one place it is recorded). */
-export const KUBERNETES_VERSION: string = fs
-  .readFileSync(new URL('./VERSION', import.meta.url), 'utf8')
-  .trim();
+/** The pinned Kubernetes version (src/devcluster/versions.json, the one place it is recorded). */
+export const KUBERNETES_VERSION: string = versions.kubernetes;
 
 const BINARIES = ['kube-apiserver', 'etcd', 'kubectl', 'cptool'] as const;
 const TMP_PREFIX = 'vps-controlplane-';

@@ -4,13 +4,13 @@
 // pod restarts as a standby, as controller-runtime does.
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
+import { configHelp, loadConfig } from '../config.ts';
+import { startHttpEndpoints } from '../health.ts';
+import { loadKubeConfig } from '../k8s/kubeconfig.ts';
+import { createLogger } from '../logging.ts';
+import { createMetrics } from '../metrics.ts';
+import { startOperator } from '../operator.ts';
 import { type Command, UsageError } from './command.ts';
-import { configHelp, loadConfig } from './config.ts';
-import { startHttpEndpoints } from './health.ts';
-import { loadKubeConfig } from './k8s/kubeconfig.ts';
-import { createLogger } from './logging.ts';
-import { createMetrics } from './metrics.ts';
-import { startOperator } from './operator.ts';
 
 const HELP = `Usage: vps-operator run [flags]
 

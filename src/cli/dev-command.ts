@@ -1,21 +1,21 @@
 // `vps-operator dev`: the one-command local demo. Starts a real control plane (kube-apiserver +
 // etcd built by `make controlplane`), the VPS.org simulator with a sped-up clock, applies the CRD
-// and deploy/samples/ with kubectl, runs the operator, and shows the samples converging. It
-// imports the test harness on purpose: the demo and the tests share one way to run a cluster.
+// and deploy/samples/ with kubectl, runs the operator, and shows the samples converging. The
+// demo and the tests share one way to run a cluster (src/devcluster/).
 import { execFile } from 'node:child_process';
 import process from 'node:process';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { loadConfig, parseDuration } from '../config.ts';
+import { createLogger } from '../logging.ts';
+import { startOperator } from '../operator.ts';
+import { REPO_ROOT as REPO } from '../repo-root.ts';
+import { kubeRequest } from '../runtime/kube-request.ts';
+import { startSimulator } from '../simulator/simulator.ts';
+import { GROUP, PLURAL, VERSION } from '../vpsserver/types.ts';
 import { type Command, UsageError } from './command.ts';
-import { loadConfig } from './config.ts';
-import { createLogger } from './logging.ts';
-import { startOperator } from './operator.ts';
-import { kubeRequest } from './runtime/kube-request.ts';
-import { startSimulator } from './simulator/simulator.ts';
-import { GROUP, PLURAL, VERSION } from './vpsserver/types.ts';
 
 const run = promisify(execFile);
-const REPO = new URL('../', import.meta.url);
 const DEMO_NAMESPACE = 'demo';
 const DEMO_TOKEN = 'dev-demo-token';
 
@@ -42,24 +42,56 @@ interface DevFlags {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
 function parseFlags(argv: string[]): DevFlags {
-  const flags: DevFlags = { timeScale: 60, exitWhenReady: false, timeoutMs: 180_000, logLevel: 'warn' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--exit-when-ready') flags.exitWhenReady = true;
-    else if (arg === '--time-scale') {
-      const n = Number(value());
-      if (!(n >= 1 && n <= 100_000))
-        throw new UsageError('invalid --time-scale: expected a number from 1 to 100000');
-      flags.timeScale = n;
-    } else if (arg === '--timeout') flags.timeoutMs = loadConfig(['--resync-period', value()], {}).resyncMs;
-    else if (arg === '--log-level') flags.logLevel = loadConfig(['--log-level', value()], {}).logLevel;
-    else throw new UsageError(`unknown flag ${arg}; run \`vps-operator dev --help\``);
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'time-scale': { type: 'string' },
+        'exit-when-ready': { type: 'boolean' },
+        timeout: { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; run \`vps-operator dev --help\``);
+  }
+  const flags: DevFlags = {
+    timeScale: 60,
+    exitWhenReady: values['exit-when-ready'] === true,
+    timeoutMs: 180_000,
+    logLevel: 'warn',
+  };
+  const timeScale = values['time-scale'];
+  if (typeof timeScale === 'string') {
+    const n = Number(timeScale);
+    if (!(n >= 1 && n <= 100_000))
+      throw new UsageError('invalid --time-scale: expected a number from 1 to 100000');
+    flags.timeScale = n;
+  }
+  const timeout = values.timeout;
+  if (typeof timeout === 'string') {
+    try {
+      flags.timeoutMs = parseDuration(timeout);
+    } catch (err) {
+      throw new UsageError(
+        `invalid --timeout ${JSON.stringify(timeout)}: expected ${(err as Error).message}`,
+      );
+    }
+  }
+  const level = values['log-level'];
+  if (typeof level === 'string') {
+    const known = LOG_LEVELS.find((l) => l === level);
+    if (known === undefined)
+      throw new UsageError(
+        `invalid --log-level ${JSON.stringify(level)}: expected one of ${LOG_LEVELS.join(', ')}`,
+      );
+    flags.logLevel = known;
   }
   return flags;
 }
@@ -71,7 +103,7 @@ export const devCommand: Command = {
   async run(argv) {
     const flags = parseFlags(argv);
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    const { startControlPlane, kubectlPath } = await import('../test/controlplane/harness.ts');
+    const { startControlPlane, kubectlPath } = await import('../devcluster/control-plane.ts');
 
     say('Starting a local Kubernetes control plane (kube-apiserver + etcd)…');
     const cp = await startControlPlane();

@@ -5,14 +5,14 @@
 
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { type Command, UsageError } from '../command.ts';
 import { createLogger, type LoggerOptions } from '../logging.ts';
-import { loadConfigFile } from './config-file.ts';
-import * as decode from './decode.ts';
-import { type FaultRule, parseEndpointName } from './faults.ts';
-import { DEFAULT_CREDITS, resolveOptions, type SimulatorOptions } from './options.ts';
-import { parseRateLimitValue } from './rate-limit.ts';
-import { startSimulator } from './simulator.ts';
+import { loadConfigFile } from '../simulator/config-file.ts';
+import * as decode from '../simulator/decode.ts';
+import { type FaultRule, parseEndpointName } from '../simulator/faults.ts';
+import { DEFAULT_CREDITS, resolveOptions, type SimulatorOptions } from '../simulator/options.ts';
+import { parseRateLimitValue } from '../simulator/rate-limit.ts';
+import { startSimulator } from '../simulator/simulator.ts';
+import { type Command, UsageError } from './command.ts';
 
 const TOKEN_ENV = 'VPS_SIM_TOKEN';
 

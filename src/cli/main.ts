@@ -3,17 +3,18 @@
 // UsageError into "exit 2 with a message naming the flag", before anything starts.
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
+import { REPO_ROOT } from '../repo-root.ts';
 import { type Command, UsageError } from './command.ts';
 
 const loaders: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command.ts')).runCommand,
   dev: async () => (await import('./dev-command.ts')).devCommand,
-  simulator: async () => (await import('./simulator/command.ts')).simulatorCommand,
+  simulator: async () => (await import('./simulator-command.ts')).simulatorCommand,
 };
 
-const { version: VERSION } = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-) as { version: string };
+const { version: VERSION } = JSON.parse(readFileSync(new URL('package.json', REPO_ROOT), 'utf8')) as {
+  version: string;
+};
 
 function topHelp(commands: string[]): string {
   return [
