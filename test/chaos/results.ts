@@ -1,7 +1,7 @@
 // Summaries of the chaos scenarios: printed in every run, and in the long run (make chaos)
 // collected into test/chaos/RESULTS.md with the machine, date and command, so the trial
 // counts and invariant results quoted in the docs come from a real run.
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { TrialResult } from './trials.ts';
 
@@ -48,7 +48,11 @@ export function summarizeTrials(results: TrialResult[]): string {
   return lines.join('\n');
 }
 
-/** Prints a scenario's summary; in the long run also appends it to RESULTS.md. */
+/**
+ * Prints a scenario's summary; in the long run also writes it into RESULTS.md. A scenario replaces
+ * its own section and leaves the others, so one family can be re-run on its own
+ * (`CHAOS_LONG=1 vitest run test/chaos/<file>`) without losing the figures of the rest.
+ */
 export async function recordResults(
   scenario: string,
   results: TrialResult[] | string,
@@ -57,7 +61,17 @@ export async function recordResults(
   const body = typeof results === 'string' ? results : summarizeTrials(results);
   console.log(`\n${scenario}\n${body}\n`);
   if (!long) return;
-  // `make chaos` removes the file first; the scenarios of the run then append to one file.
-  if (!existsSync(RESULTS)) writeFileSync(RESULTS, header());
-  appendFileSync(RESULTS, `\n## ${scenario}\n\n${body}\n`);
+  // `make chaos` removes the file first, so a full run starts from a fresh header.
+  const text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : header();
+  writeFileSync(RESULTS, replaceSection(text, scenario, body));
+}
+
+/** The file with section `## scenario` set to body: replaced where it stands, else appended. */
+export function replaceSection(text: string, scenario: string, body: string): string {
+  const section = `## ${scenario}\n\n${body}\n`;
+  const heading = `\n## ${scenario}\n`;
+  const start = text.indexOf(heading);
+  if (start === -1) return `${text.replace(/\n*$/, '\n')}\n${section}`;
+  const next = text.indexOf('\n## ', start + heading.length);
+  return `${text.slice(0, start + 1)}${section}${next === -1 ? '' : text.slice(next)}`;
 }
