@@ -253,6 +253,10 @@ export class VpsServerReconciler implements Reconciler {
       updated = (await this.#d.writer.patchStatus(vps.metadata, vps.status, status)) as typeof updated;
     } catch (err) {
       if (isNotFound(err)) return vps;
+      // Based on a stale view (another writer, or a leader that lost its lease, moved it on):
+      // nothing was written; the retry plans again from the newer object.
+      if (isConflict(err))
+        throw new ProviderError(`conflict writing status of ${keyOf(vps)}; retrying with the newer object`);
       throw new Error(`writing status of ${keyOf(vps)}: ${describeKubeError(err)}`);
     }
     const resourceVersion = updated?.metadata?.resourceVersion;
