@@ -1,24 +1,34 @@
 # vps-operator image: src/ bundled into dist/ by build.ts (esbuild, as `make build` does) plus the
 # production node_modules. Bundled rather than run through Node's type stripping (~25 MiB of
 # resident memory per process) and with client-node tree-shaken into the bundle (~20 MiB less
-# again; docs/performance.md). Pin the bases by digest in your registry mirror
-# (node:24.21.0-bookworm-slim@sha256:…) for reproducible builds.
-# Not built in this project's CI: its machines have no container engine.
+# again; docs/performance.md).
+#
+# Built by `make image` (scripts/image.sh), or by hand:
+#   podman build --build-arg BASE=node:24.21.0-bookworm-slim --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt .
+# BASE defaults to the official Node image; `make image` passes a local equivalent made from
+# Debian packages when no registry is reachable. Pin it by digest in your registry mirror
+# (node:24.21.0-bookworm-slim@sha256:…) for reproducible builds. The `ca` secret is optional: the
+# CA bundle npm needs behind a TLS-intercepting proxy, mounted only while npm runs, never stored.
+ARG BASE=node:24.21.0-bookworm-slim
 
-FROM node:24.21.0-bookworm-slim AS build
+FROM ${BASE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
+    npm ci --ignore-scripts --no-audit --no-fund
 COPY build.ts ./
 COPY src ./src
 RUN node build.ts
 
-FROM node:24.21.0-bookworm-slim AS deps
+FROM ${BASE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:24.21.0-bookworm-slim
+FROM ${BASE}
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules

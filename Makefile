@@ -24,7 +24,7 @@ export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: help node deps controlplane build lint typecheck unit test dev run bench chaos clean
+.PHONY: help node deps controlplane build lint typecheck unit test dev run bench chaos clean image image-base image-tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 16
@@ -61,6 +61,19 @@ unit: deps build ## unit tests only (no control plane needed)
 
 test: deps controlplane lint typecheck build ## everything CI runs: lint, type-check, build, unit, integration, bench smoke
 	vitest run
+
+# The image (scripts/image.sh): podman and friends from apt-get when missing, a local base from
+# Debian packages when no registry is reachable, both cached in podman's store; the operator image
+# is tagged by a content hash of its inputs, so an unchanged tree builds nothing. IMAGE=name:tag
+# adds a tag of your own (to push). test/integration/image.test.ts runs what this builds.
+image-tools: ## install podman, buildah, runc and debootstrap with apt-get when missing
+	NODE_VERSION=$(NODE_VERSION) bash scripts/image.sh tools
+
+image-base: node ## the base image: IMAGE_BASE if set, the official node image, or one made locally (cached)
+	NODE_VERSION=$(NODE_VERSION) bash scripts/image.sh base
+
+image: node ## build the operator image with podman (localhost/vps-operator:<hash> and :dev)
+	NODE_VERSION=$(NODE_VERSION) bash scripts/image.sh build
 
 dev: deps controlplane ## the local demo: control plane + simulator + operator + samples
 	node src/cli/main.ts dev
