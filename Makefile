@@ -59,7 +59,7 @@ typecheck: deps ## tsc --noEmit over src, test and bench
 unit: deps build ## unit tests only (no control plane needed)
 	vitest run test/unit
 
-test: deps controlplane lint typecheck build ## everything CI runs: lint, type-check, build, unit, integration, bench smoke
+test: deps controlplane image lint typecheck build ## everything CI runs: lint, type-check, build, image, unit, integration, bench smoke
 	vitest run
 
 # The image (scripts/image.sh): podman and friends from apt-get when missing, a local base from
