@@ -4,6 +4,7 @@
 // args, and an in-cluster ServiceAccount mount pointing at the test control plane. It must
 // reconcile a sample to Ready, answer /readyz and /metrics, and exit 0 on SIGTERM within the
 // grace period. The flags, user and env are read from the manifest, so a change there is tested.
+// And what the image holds: no trace of the build-time CA bundle, no shell or npm, a size budget.
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -115,7 +116,35 @@ describe.skipIf(!PODMAN)('the operator image (podman, as deploy/deployment.yaml 
     fs.writeFileSync(path.join(saDir, 'namespace'), deployment.metadata.namespace, { mode: 0o644 });
   }, 25 * 60_000);
 
+  // The image's filesystem, exported once (podman create + export) and listed with tar.
+  const exported = path.join(os.tmpdir(), `vps-image-${process.pid}.tar`);
+  let listing: Promise<{ name: string; size: number }[]> | undefined;
+  const imageFiles = () => {
+    listing ??= (async () => {
+      const created = (await run('podman', ['create', '--runtime', 'runc', image])).stdout.trim();
+      try {
+        await run('podman', ['export', '--output', exported, created]);
+      } finally {
+        await run('podman', ['rm', created]);
+      }
+      const out = (await run('tar', ['-tvf', exported], { maxBuffer: 256 * 1024 * 1024 })).stdout;
+      return out
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split(/\s+/))
+        .map((f) => ({
+          name: f
+            .slice(5)
+            .join(' ')
+            .replace(/ -> .*$/, ''),
+          size: Number(f[2]),
+        }));
+    })();
+    return listing;
+  };
+
   afterAll(async () => {
+    fs.rmSync(exported, { force: true });
     await run('podman', ['rm', '--force', '--time', '0', containerName]).catch(() => {});
     await env?.stop();
     if (saDir) fs.rmSync(saDir, { recursive: true, force: true });
@@ -131,31 +160,30 @@ describe.skipIf(!PODMAN)('the operator image (podman, as deploy/deployment.yaml 
     if (!fs.existsSync(ca)) return;
     const bundle = fs.readFileSync(ca);
     const digest = createHash('sha256').update(bundle).digest('hex');
-    // Every file of the image's filesystem the size of the bundle, hashed: none may be it.
-    const created = (await run('podman', ['create', '--runtime', 'runc', image])).stdout.trim();
-    try {
-      const exported = path.join(os.tmpdir(), `vps-image-${process.pid}.tar`);
-      await run('podman', ['export', '--output', exported, created]);
-      try {
-        const listing = (await run('tar', ['-tvf', exported], { maxBuffer: 256 * 1024 * 1024 })).stdout;
-        const names = listing.split('\n').filter((l) => l !== '');
-        expect(names.some((l) => /run\/secrets/.test(l))).toBe(false);
-        const sameSize = names
-          .map((l) => l.split(/\s+/))
-          .filter((f) => Number(f[2]) === bundle.length)
-          .map((f) => f.slice(5).join(' '));
-        for (const name of sameSize) {
-          const content = (
-            await run('tar', ['-xOf', exported, name], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 })
-          ).stdout;
-          expect(createHash('sha256').update(content).digest('hex'), name).not.toBe(digest);
-        }
-      } finally {
-        fs.rmSync(exported, { force: true });
-      }
-    } finally {
-      await run('podman', ['rm', created]);
+    const files = await imageFiles();
+    expect(files.filter((f) => /run\/secrets/.test(f.name))).toEqual([]);
+    // Every file of the image the size of the bundle, hashed: none may be it.
+    for (const f of files.filter((f) => f.size === bundle.length)) {
+      const content = (
+        await run('tar', ['-xOf', exported, f.name], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 })
+      ).stdout;
+      expect(createHash('sha256').update(content).digest('hex'), f.name).not.toBe(digest);
     }
+  });
+
+  it('is distroless-style: node and its libraries, no shell, package manager or npm, under 200 MB', async () => {
+    const names = (await imageFiles()).map((f) => f.name.replace(/^\.?\//, ''));
+    expect(names).toContain('usr/local/bin/node');
+    expect(names).toContain('app/dist/cli.js');
+    const unwanted = names.filter((n) =>
+      /^(usr\/)?s?bin\/(sh|bash|dash|apt|apt-get|dpkg)$|^usr\/local\/lib\/node_modules\/npm\/|^app\/node_modules\/(@kubernetes|typescript|vitest|esbuild|@biomejs)\//.test(
+        n,
+      ),
+    );
+    expect(unwanted).toEqual([]);
+    // 356 MB before the cut (Debian base with npm, every production package); docs/shipping.md.
+    const size = Number((await run('podman', ['image', 'inspect', '--format', '{{.Size}}', image])).stdout);
+    expect(size).toBeLessThan(200 * 1000 * 1000);
   });
 
   it('reconciles a VpsServer to Ready as the Deployment runs it, serves /readyz and /metrics, and exits 0 on SIGTERM within the grace period', async () => {
