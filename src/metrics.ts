@@ -119,6 +119,24 @@ export function createMetrics(): OperatorMetricSet {
     },
   });
 
+  // What the resources say (their conditions), not what VPS.org says (vps_servers): the series the
+  // "Stalled for 15 minutes" alert and the dashboard's condition panel need. Reasons are a fixed set
+  // (README, "Troubleshooting by condition reason"), so the label stays bounded.
+  let conditionsSource: () => Iterable<unknown> = () => [];
+  new Gauge({
+    name: 'vps_resource_conditions',
+    help: 'VpsServers in the watched namespaces by condition type, status and reason',
+    labelNames: ['type', 'status', 'reason'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const [key, n] of countConditions(conditionsSource())) {
+        const [type, status, reason] = key.split('\0') as [string, string, string];
+        this.set({ type, status, reason }, n);
+      }
+    },
+  });
+
   return {
     registry,
     workQueue: (name) => ({
@@ -151,5 +169,27 @@ export function createMetrics(): OperatorMetricSet {
     setServersByStateSource: (source) => {
       serversByState = source;
     },
+    setResourceConditionsSource: (source) => {
+      conditionsSource = source;
+    },
   };
+}
+
+/**
+ * Resources per (type, status, reason), keyed by the three joined with NUL. Each item is one
+ * resource's status.conditions as the cache holds it: unvalidated, so anything that is not a list
+ * of conditions with string fields is skipped rather than trusted.
+ */
+export function countConditions(resources: Iterable<unknown>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const conditions of resources) {
+    if (!Array.isArray(conditions)) continue;
+    for (const c of conditions as { type?: unknown; status?: unknown; reason?: unknown }[]) {
+      if (typeof c?.type !== 'string' || typeof c.status !== 'string' || typeof c.reason !== 'string')
+        continue;
+      const key = `${c.type}\0${c.status}\0${c.reason}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return counts;
 }

@@ -33,6 +33,8 @@ export interface OperatorMetrics {
   action(action: string, ok: boolean): void;
   setLeader(leading: boolean): void;
   setServersByStateSource(source: () => Map<string, number>): void;
+  /** status.conditions of every watched VpsServer (unvalidated), read at scrape time from the caches. */
+  setResourceConditionsSource(source: () => Iterable<unknown>): void;
 }
 
 export interface OperatorDeps {
@@ -161,6 +163,11 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     }
     return byState;
   });
+  metrics?.setResourceConditionsSource(() =>
+    informers
+      .flatMap((inf) => inf.list())
+      .map((o) => (o as { status?: { conditions?: unknown } }).status?.conditions),
+  );
   reconciler.enqueue = (key) => controller.queue.add(key);
   for (const inf of informers) inf.addEventHandler(enqueueKeys(controller.queue));
 

@@ -62,6 +62,29 @@ describe('metrics', () => {
     expect(sample(await m.registry.metrics(), 'vps_servers', { state: 'active' })).toBe(4);
   });
 
+  it('counts resources by condition type, status and reason from the source it is given, at scrape time', async () => {
+    const m = createMetrics();
+    const stalled = { type: 'Stalled', status: 'True', reason: 'InsufficientCredits' };
+    const ready = { type: 'Ready', status: 'True', reason: 'Available' };
+    let resources: unknown[] = [[stalled], [stalled, ready], undefined, [{ type: 1 }], 'x'];
+    m.setResourceConditionsSource(() => resources);
+    const text = await m.registry.metrics();
+    expect(
+      sample(text, 'vps_resource_conditions', {
+        type: 'Stalled',
+        status: 'True',
+        reason: 'InsufficientCredits',
+      }),
+    ).toBe(2);
+    expect(
+      sample(text, 'vps_resource_conditions', { type: 'Ready', status: 'True', reason: 'Available' }),
+    ).toBe(1);
+    resources = [[ready]];
+    expect(
+      sample(await m.registry.metrics(), 'vps_resource_conditions', { type: 'Stalled' }),
+    ).toBeUndefined();
+  });
+
   it('includes process metrics and the leader gauge', async () => {
     const m = createMetrics();
     m.setLeader(true);
