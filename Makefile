@@ -59,7 +59,7 @@ typecheck: deps ## tsc --noEmit over src, test and bench
 unit: deps build ## unit tests only (no control plane needed)
 	vitest run test/unit
 
-test: deps controlplane image lint typecheck build ## everything CI runs: lint, type-check, build, image, unit, integration, bench smoke
+test: deps controlplane image tools lint typecheck build ## everything CI runs: lint, type-check, build, image, tools, unit, integration, bench smoke
 	vitest run
 
 # The image (scripts/image.sh): podman and friends from apt-get when missing, a local base from
@@ -89,3 +89,12 @@ chaos: deps controlplane ## the long reliability suite; writes test/chaos/RESULT
 
 clean: ## remove local build outputs (not the shared cache)
 	rm -rf node_modules .cache coverage dist
+
+# --- release-checking tools (issue 20: chart, alert rules, Argo CD health) -------------------
+# helm, promtool and the gopher-lua runner of the Argo CD health check, built from Go modules
+# into $(CACHE_DIR)/<tool>-<version> by test/tools/build.sh (versions in test/tools/VERSIONS),
+# plus the ServiceMonitor/PrometheusRule CRDs of the prometheus-operator module. Cached: a
+# second run is a no-op. test/integration/{chart,alerts,argocd-health}.test.ts use them.
+.PHONY: tools
+tools: ## build helm, promtool and the Argo CD Lua health runner from Go modules (cached by version)
+	bash test/tools/build.sh
