@@ -1,7 +1,8 @@
 // report(): the status a pass writes, as a pure function of the resource, the action it
 // planned, how that action ended and the server as now known. Conditions follow kstatus
 // (Ready, Reconciling, Stalled) plus Synced (did the last call to VPS.org succeed), so
-// `kubectl wait --for=condition=Ready`, Argo CD and Flux understand the resource without plug-ins.
+// `kubectl wait --for=condition=Ready` and Flux (kstatus) understand the resource without
+// plug-ins; Argo CD needs the Lua health check of deploy/argocd/ (it has no generic one).
 import type { ObservedServer } from './observed.ts';
 import type { Action } from './plan.ts';
 import {
