@@ -4,6 +4,7 @@
 // escapes a worker, so one bad object cannot crash the process or stall other keys.
 
 import type { Logger } from 'pino';
+import type { Source } from './channel-source.ts';
 import { type Clock, sleep, systemClock } from './clock.ts';
 import {
   noReconcileMetrics,
@@ -56,6 +57,12 @@ export class Controller {
       ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
       ...(options.metrics?.queue === undefined ? {} : { metrics: options.metrics.queue }),
     });
+  }
+
+  /** Enqueues the keys `source` produces (changes from outside Kubernetes, see channel-source.ts). */
+  watch(source: Source): this {
+    source.bind((key) => this.queue.add(key));
+    return this;
   }
 
   /** Starts the workers; calling it again does nothing. */

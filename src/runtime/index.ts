@@ -1,7 +1,10 @@
-// The controller engine's public surface, in one import for main.ts and the domain
-// controllers: everything else in src/runtime is an implementation detail of these.
+// The controller engine's public surface: code outside src/runtime (the wiring in
+// src/operator.ts, the domain, the Kubernetes adapters, the CLI) imports from here only, so
+// everything else in src/runtime is an implementation detail of these. Unit tests of a
+// runtime module import that module directly.
 
 export { CallBudget, type CallBudgetOptions, type CallOptions, callPriority } from './call-budget.ts';
+export { ChannelSource, type Source } from './channel-source.ts';
 export { type Clock, ManualClock, sleep, systemClock, type Timer } from './clock.ts';
 export { Controller, type ControllerOptions } from './controller.ts';
 export {
@@ -13,6 +16,8 @@ export {
   stripManagedFields,
 } from './informer.ts';
 export { KubeListWatch, type KubeListWatchOptions } from './kube-list-watch.ts';
+export { kubeRequest, segment } from './kube-request.ts';
+export { type LeaderElectionOptions, LeaderElector, type LeaseApi, leaseApi } from './leader-election.ts';
 export {
   type ApiStatus,
   isExpired,
@@ -22,7 +27,14 @@ export {
   objectKey,
   type WatchEvent,
 } from './list-watch.ts';
-export { type CacheSource, Manager, type ManagerOptions, type Startable } from './manager.ts';
+export {
+  type CacheSource,
+  type LeaderElection,
+  Manager,
+  type ManagerOptions,
+  type ReadyCheck,
+  type Startable,
+} from './manager.ts';
 export type {
   CallBudgetMetrics,
   CallOutcome,

@@ -1,6 +1,6 @@
 // Runs a Manager until SIGTERM/SIGINT and turns the outcome into an exit code: a signal means a
 // graceful stop and exit 0 (Kubernetes sends SIGTERM on every rollout, so it is not an error);
-// caches that never sync mean exit 1. A second signal while stopping exits at once, as
+// caches that never sync, or a lost leader lease (the pod restarts as a standby), mean exit 1. A second signal while stopping exits at once, as
 // controller-runtime does, for an operator who really means it.
 
 import type { Logger } from 'pino';
@@ -15,6 +15,8 @@ export interface SignalSource {
 export interface Stoppable {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Resolves when the lease is lost: stop and exit 1, as controller-runtime does. */
+  readonly leadershipLost?: Promise<void>;
 }
 
 export interface RunOptions {
@@ -29,7 +31,8 @@ export interface RunOptions {
 
 /**
  * Starts `manager`, waits for the first signal, stops it gracefully. Resolves the exit code:
- * 0 after a signal, 1 if start() failed (the manager is stopped first in both cases).
+ * 0 after a signal, 1 if start() failed or the lease was lost (the manager is stopped first in
+ * every case).
  */
 export async function runUntilSignalled(manager: Stoppable, options: RunOptions): Promise<number> {
   const source = options.source ?? process;
@@ -59,6 +62,11 @@ export async function runUntilSignalled(manager: Stoppable, options: RunOptions)
   let failed = false;
   manager.start().catch((err: unknown) => {
     log.error({ err }, 'manager failed to start; shutting down');
+    failed = true;
+    beginStop();
+  });
+  void manager.leadershipLost?.then(() => {
+    log.error('leader lease lost; shutting down');
     failed = true;
     beginStop();
   });

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/runtime/clock.ts';
-import { type CacheSource, Manager, type Startable } from '../../src/runtime/manager.ts';
+import { type CacheSource, type LeaderElection, Manager, type Startable } from '../../src/runtime/manager.ts';
 import { runUntilSignalled, type SignalSource } from '../../src/runtime/signals.ts';
 
 const logger = pino({ level: 'silent' });
@@ -106,6 +106,87 @@ describe('Manager', () => {
     expect(log.filter((l) => l === 'informer stop')).toHaveLength(1);
   });
 
+  function election(log: string[]) {
+    const won = deferred();
+    const lost = deferred();
+    const e: LeaderElection & { win(): void; lose(): void } = {
+      acquire: () => won.promise.then(() => true),
+      keepLeading: () => lost.promise.then(() => 'lost' as const),
+      release: async () => void log.push('lease released'),
+      win: won.resolve,
+      lose: lost.resolve,
+    };
+    return e;
+  }
+
+  it('starts controllers once the leader election is won, and says so', async () => {
+    const log: string[] = [];
+    const { informer, controller } = parts(log);
+    const elector = election(log);
+    const leading: boolean[] = [];
+    const manager = new Manager({ logger, leaderElection: elector, onLeadingChange: (l) => leading.push(l) });
+    manager.addInformer(informer).addController(controller);
+    informer.sync();
+    const started = manager.start();
+    await settle();
+    expect([manager.controllersStarted, leading]).toEqual([false, []]);
+    elector.win();
+    await started;
+    expect([manager.controllersStarted, leading]).toEqual([true, [true]]);
+  });
+
+  it('resolves leadershipLost when the lease is lost', async () => {
+    const elector = election([]);
+    const leading: boolean[] = [];
+    const manager = new Manager({ logger, leaderElection: elector, onLeadingChange: (l) => leading.push(l) });
+    elector.win();
+    await manager.start();
+    elector.lose();
+    await manager.leadershipLost;
+    expect(leading).toEqual([true, false]);
+  });
+
+  it('releases the lease only after controllers, informers and other runnables have stopped', async () => {
+    const log: string[] = [];
+    const { informer, controller } = parts(log);
+    const elector = election(log);
+    const manager = new Manager({ logger, leaderElection: elector })
+      .addInformer(informer)
+      .addController(controller);
+    manager.addRunnable({
+      name: 'observer',
+      start: () => void log.push('runnable start'),
+      stop: async () => void log.push('runnable stop'),
+    });
+    informer.sync();
+    elector.win();
+    await manager.start();
+    await manager.stop();
+    expect(log).toEqual([
+      'informer start',
+      'runnable start',
+      'controller start',
+      'controller stop',
+      'informer stop',
+      'runnable stop',
+      'lease released',
+    ]);
+  });
+
+  it('is not ready before caches sync, then as long as a ready check says why not', async () => {
+    const { informer } = parts([]);
+    let reason: string | undefined = 'first look not done';
+    const manager = new Manager({ logger }).addInformer(informer).addReadyCheck(() => reason);
+    expect(manager.ready()).toEqual({ ready: false, reason: 'caches not synced' });
+    const started = manager.start();
+    informer.sync();
+    await started;
+    await manager.cachesSynced();
+    expect(manager.ready()).toEqual({ ready: false, reason: 'first look not done' });
+    reason = undefined;
+    expect(manager.ready()).toEqual({ ready: true });
+  });
+
   it('fails to start when caches do not sync within the timeout', async () => {
     const clock = new ManualClock();
     const { informer } = parts([]);
@@ -172,6 +253,16 @@ describe('runUntilSignalled', () => {
     expect(exits).toEqual([1]);
     slowStop.resolve();
     await running;
+  });
+
+  it('stops the manager and resolves exit code 1 when the lease is lost', async () => {
+    const lost = deferred();
+    const manager = { ...fakeManager(), leadershipLost: lost.promise };
+    const running = runUntilSignalled(manager, { logger, source: source() });
+    await settle();
+    lost.resolve();
+    expect(await running).toBe(1);
+    expect(manager.calls).toEqual(['start', 'stop']);
   });
 
   it('removes its signal listeners once done', async () => {
