@@ -1,6 +1,7 @@
-// Assembles a running operator from its configuration: Kubernetes clients, the shared provider
-// call budget, per-account observation, the VpsServer informer and controller, leader
-// election, metrics and health endpoints, and an orderly stop. Wiring only: every decision
+// Assembles a running operator from its configuration, top to bottom: the provider side (one
+// call budget for every account, one observation per account), the Kubernetes side (informers,
+// status writer, events, Secrets), the VpsServer controller fed by both, and a runtime Manager
+// that starts and stops them in order behind leader election. Wiring only: every decision
 // lives in src/vpsserver, every mechanism in src/runtime.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -11,16 +12,29 @@ import { EventRecorder } from './k8s/events.ts';
 import { reuseConnections } from './k8s/kubeconfig.ts';
 import { SecretReader } from './k8s/secrets.ts';
 import { CustomResourceWriter } from './k8s/vpsservers.ts';
-import { CallBudget } from './runtime/call-budget.ts';
-import { Controller } from './runtime/controller.ts';
-import { enqueueKeys, Informer, stripManagedFields } from './runtime/informer.ts';
-import { KubeListWatch } from './runtime/kube-list-watch.ts';
-import { LeaderElector, leaseApi } from './runtime/leader-election.ts';
-import type { CallBudgetMetrics, ReconcileMetrics, WorkQueueMetrics } from './runtime/metrics-hooks.ts';
+import {
+  CallBudget,
+  type CallBudgetMetrics,
+  ChannelSource,
+  Controller,
+  enqueueKeys,
+  Informer,
+  KubeListWatch,
+  LeaderElector,
+  leaseApi,
+  Manager,
+  type ReconcileMetrics,
+  stripManagedFields,
+  type WorkQueueMetrics,
+} from './runtime/index.ts';
 import { type CallEvent, isVpsApiError, VpsOrgClient } from './vpsorg/index.ts';
 import { Accounts } from './vpsserver/accounts.ts';
-import type { CredentialsResolver } from './vpsserver/reconcile.ts';
-import { VpsServerReconciler } from './vpsserver/reconcile.ts';
+import { ServerOwners } from './vpsserver/owners.ts';
+import {
+  type CredentialsResolver,
+  VpsServerReconciler,
+  type VpsServerReconcilerDeps,
+} from './vpsserver/reconcile.ts';
 import { GROUP, PLURAL, VERSION, type VpsServer } from './vpsserver/types.ts';
 import { vpsOrgProvider } from './vpsserver/vpsorg-provider.ts';
 
@@ -53,11 +67,95 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
+/** Servers of one account whose observable state changed at VPS.org. */
+interface ServersChanged {
+  accountId: string;
+  ids: number[];
+}
+
+/** The operator as a Manager, not yet started: `vps-operator run` runs it until a signal. */
+export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Manager {
   const { logger, metrics } = deps;
   const kc = reuseConnections(deps.kubeConfig);
+  const owners = new ServerOwners();
+  const serversChanged = new ChannelSource<ServersChanged>((c: ServersChanged) =>
+    owners.ownersOf(c.accountId, c.ids),
+  );
+  const accounts = vpsOrgAccounts(config, deps, (accountId, ids) => serversChanged.send({ accountId, ids }));
+  const informers = vpsServerInformers(kc, config, logger);
+  const reconciler = new VpsServerReconciler({
+    lookup: (key) => informers.map((inf) => inf.get(key)).find((obj) => obj !== undefined),
+    listObjects: () => informers.flatMap((inf) => inf.list()),
+    writer: new CustomResourceWriter(kc, { group: GROUP, version: VERSION, plural: PLURAL }),
+    recordEvent: eventRecorder(kc, logger),
+    credentials: credentialsResolver(new SecretReader(kc), config, deps.fallbackToken),
+    accounts,
+    owners,
+    logger: logger.child({ controller: 'vpsserver' }),
+    timings: {
+      transitionalWaitMs: config.transitionalWaitMs,
+      createProofMs: config.requestTimeoutMs * 2,
+      clockSkewMs: 300_000,
+    },
+    ...(metrics !== undefined && { onAction: (_key, action, ok) => metrics.action(action.type, ok) }),
+  });
+  const controller = new Controller({
+    name: 'vpsserver',
+    reconciler,
+    logger,
+    workers: config.workers,
+    ...(metrics !== undefined && {
+      metrics: { queue: metrics.workQueue('vpsserver'), reconcile: metrics.reconcile('vpsserver') },
+    }),
+  }).watch(serversChanged);
+  for (const inf of informers) inf.addEventHandler(enqueueKeys(controller.queue));
+  metrics?.setServersByStateSource(() => serversByState(accounts));
+  metrics?.setResourceConditionsSource(() =>
+    informers
+      .flatMap((inf) => inf.list())
+      .map((o) => (o as { status?: { conditions?: unknown } }).status?.conditions),
+  );
 
-  // The provider side: one budget for every call of every account, paused as a whole by a 429.
+  const manager = new Manager({
+    logger,
+    gracefulShutdownMs: config.shutdownGraceMs,
+    ...(config.leaderElect && { leaderElection: leaderElector(kc, config, logger) }),
+    ...(metrics !== undefined && { onLeadingChange: (leading: boolean) => metrics.setLeader(leading) }),
+  });
+  // Standby replicas keep their caches warm, so a take-over starts from a synced cache.
+  for (const inf of informers) manager.addInformer(inf);
+  manager.addController(controller);
+  manager.addRunnable({ name: 'vpsorg-observation', start: () => {}, stop: async () => accounts.stop() });
+  // A leader is ready once it has seen VPS.org at least once; a standby once its cache is warm.
+  manager.addReadyCheck(() =>
+    manager.controllersStarted && noAccountObserved(accounts)
+      ? 'first observation of VPS.org not done'
+      : undefined,
+  );
+  return manager;
+}
+
+/** Assembles and starts the operator; resolves once its caches are synced (tests and `dev`). */
+export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
+  const manager = assembleOperator(config, deps);
+  const started = manager.start();
+  started.catch((err: unknown) => deps.logger.error({ err }, 'operator failed to start'));
+  await Promise.race([manager.cachesSynced(), started]);
+  await manager.cachesSynced();
+  return {
+    ready: () => manager.ready(),
+    finished: manager.leadershipLost.then(() => 'lost' as const),
+    stop: () => manager.stop(),
+  };
+}
+
+/** One provider port and observation per VPS.org account, all behind one call budget. */
+function vpsOrgAccounts(
+  config: OperatorConfig,
+  { logger, metrics }: OperatorDeps,
+  onServersChanged: (accountId: string, ids: number[]) => void,
+): Accounts {
+  // One budget for every call of every account, paused as a whole by a 429.
   const budget = new CallBudget({
     perInterval: config.apiRate.requests,
     intervalMs: config.apiRate.perMs,
@@ -66,20 +164,20 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       isVpsApiError(err) && err.status === 429 ? (err.retryAfterMs ?? 1_000) : undefined,
   });
   const providerLog = logger.child({ component: 'vpsorg' });
-  let reconciler: VpsServerReconciler | undefined;
-  const accounts = new Accounts({
+  const onCall = (accountId: string) => (e: CallEvent) => {
+    // Writes are rare and worth a line each; the periodic reads are debug noise.
+    const level = e.endpoint === 'list' || e.endpoint === 'get' ? 'debug' : 'info';
+    providerLog[level]({ account: accountId, ...e }, 'provider call');
+    metrics?.providerCall(e);
+  };
+  return new Accounts({
     providerFor: (token, accountId) =>
       vpsOrgProvider(
         new VpsOrgClient({
           token,
           baseUrl: config.apiUrl,
           timeoutMs: config.requestTimeoutMs,
-          onCall: (e) => {
-            // Writes are rare and worth a line each; the periodic reads are debug noise.
-            const level = e.endpoint === 'list' || e.endpoint === 'get' ? 'debug' : 'info';
-            providerLog[level]({ account: accountId, ...e }, 'provider call');
-            metrics?.providerCall(e);
-          },
+          onCall: onCall(accountId),
         }),
         budget,
       ),
@@ -88,19 +186,19 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       restingIntervalMs: config.observeRestingMs,
       detailReadsPerMinute: config.detailReadsPerMinute,
     },
-    onServersChanged: (accountId, ids) => reconciler?.serversChanged(accountId, ids),
+    onServersChanged,
     onObservationError: (accountId, err, what) =>
       providerLog.warn({ account: accountId, what, err: (err as Error).message }, 'observation failed'),
   });
+}
 
-  // The Kubernetes side.
-  const secrets = new SecretReader(kc);
-  const writer = new CustomResourceWriter(kc, { group: GROUP, version: VERSION, plural: PLURAL });
-  const events = new EventRecorder(kc, {
-    onError: (err, e) =>
-      logger.warn({ reason: e.reason, err: (err as Error).message }, 'could not record event'),
-  });
-  const informers = (config.namespaces.length === 0 ? [undefined] : config.namespaces).map(
+/** One VpsServer informer per watched namespace (one for all when none is named). */
+function vpsServerInformers(
+  kc: KubeConfig,
+  config: OperatorConfig,
+  logger: Logger,
+): Informer<KubernetesObject>[] {
+  return (config.namespaces.length === 0 ? [undefined] : config.namespaces).map(
     (ns) =>
       new Informer<KubernetesObject>({
         listWatch: new KubeListWatch({
@@ -116,116 +214,46 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         logger: logger.child({ component: 'informer', namespace: ns ?? '*' }),
       }),
   );
-  const lookup = (key: string): unknown => {
-    for (const inf of informers) {
-      const obj = inf.get(key);
-      if (obj !== undefined) return obj;
-    }
-    return undefined;
-  };
-
-  reconciler = new VpsServerReconciler({
-    lookup,
-    listObjects: () => informers.flatMap((inf) => inf.list()),
-    writer,
-    recordEvent: (target, type, reason, message) =>
-      void events.record({
-        target: target as VpsServer & { metadata: { resourceVersion: string } },
-        type,
-        reason,
-        message,
-      }),
-    credentials: credentialsResolver(secrets, config, deps.fallbackToken),
-    accounts,
-    logger: logger.child({ controller: 'vpsserver' }),
-    timings: {
-      transitionalWaitMs: config.transitionalWaitMs,
-      createProofMs: config.requestTimeoutMs * 2,
-      clockSkewMs: 300_000,
-    },
-    ...(metrics !== undefined && {
-      onAction: (_key: string, action: { type: string }, ok: boolean) => metrics.action(action.type, ok),
-    }),
-  });
-  const controller = new Controller({
-    name: 'vpsserver',
-    reconciler,
-    logger,
-    workers: config.workers,
-    ...(metrics !== undefined && {
-      metrics: { queue: metrics.workQueue('vpsserver'), reconcile: metrics.reconcile('vpsserver') },
-    }),
-  });
-  metrics?.setServersByStateSource(() => {
-    const byState = new Map<string, number>();
-    for (const account of accounts.all()) {
-      for (const s of account.observation.servers()) byState.set(s.state, (byState.get(s.state) ?? 0) + 1);
-    }
-    return byState;
-  });
-  metrics?.setResourceConditionsSource(() =>
-    informers
-      .flatMap((inf) => inf.list())
-      .map((o) => (o as { status?: { conditions?: unknown } }).status?.conditions),
-  );
-  reconciler.enqueue = (key) => controller.queue.add(key);
-  for (const inf of informers) inf.addEventHandler(enqueueKeys(controller.queue));
-
-  // Standby replicas keep their caches warm, so a take-over starts from a synced cache.
-  for (const inf of informers) inf.start();
-  let synced = false;
-  await Promise.all(informers.map((inf) => inf.waitForCacheSync()));
-  synced = true;
-  logger.info({ objects: informers.reduce((n, inf) => n + inf.keys().length, 0) }, 'caches synced');
-
-  const elector = config.leaderElect
-    ? new LeaderElector(leaseApi(kc), {
-        name: config.leaderElectionId,
-        namespace: config.leaderElectionNamespace,
-        identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
-        leaseDurationMs: config.leaseDurationMs,
-        renewDeadlineMs: Math.round(config.leaseDurationMs * (2 / 3)),
-        retryPeriodMs: Math.max(200, Math.round(config.leaseDurationMs / 7.5)),
-        logger: logger.child({ component: 'leader-election' }),
-      })
-    : undefined;
-
-  let stopping = false;
-  let leading = false;
-  const finished = (async (): Promise<'lost'> => {
-    if (elector !== undefined && !(await elector.acquire())) return new Promise<'lost'>(() => {});
-    if (stopping) return new Promise<'lost'>(() => {});
-    metrics?.setLeader(true);
-    leading = true;
-    controller.start();
-    if (elector === undefined) return new Promise<'lost'>(() => {});
-    const end = await elector.keepLeading();
-    metrics?.setLeader(false);
-    return end === 'lost' ? 'lost' : new Promise<'lost'>(() => {});
-  })();
-
-  return {
-    ready: () => {
-      if (!synced) return { ready: false, reason: 'caches not synced' };
-      // A leader is ready once it has seen VPS.org at least once; a standby once its cache is warm.
-      const accountsSeen = [...accounts.all()];
-      if (leading && accountsSeen.length > 0 && accountsSeen.every((a) => a.observation.snapshotAt === 0)) {
-        return { ready: false, reason: 'first observation of VPS.org not done' };
-      }
-      return { ready: true };
-    },
-    finished,
-    async stop() {
-      stopping = true;
-      logger.info('shutting down');
-      await controller.stop(config.shutdownGraceMs);
-      await Promise.all(informers.map((inf) => inf.stop()));
-      accounts.stop();
-      await elector?.release();
-      logger.info('stopped');
-    },
-  };
 }
+
+function leaderElector(kc: KubeConfig, config: OperatorConfig, logger: Logger): LeaderElector {
+  return new LeaderElector(leaseApi(kc), {
+    name: config.leaderElectionId,
+    namespace: config.leaderElectionNamespace,
+    identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: Math.round(config.leaseDurationMs * (2 / 3)),
+    retryPeriodMs: Math.max(200, Math.round(config.leaseDurationMs / 7.5)),
+    logger: logger.child({ component: 'leader-election' }),
+  });
+}
+
+function eventRecorder(kc: KubeConfig, logger: Logger): VpsServerReconcilerDeps['recordEvent'] {
+  const events = new EventRecorder(kc, {
+    onError: (err, e) =>
+      logger.warn({ reason: e.reason, err: (err as Error).message }, 'could not record event'),
+  });
+  return (target, type, reason, message) =>
+    void events.record({
+      target: target as VpsServer & { metadata: { resourceVersion: string } },
+      type,
+      reason,
+      message,
+    });
+}
+
+function serversByState(accounts: Accounts): Map<string, number> {
+  const byState = new Map<string, number>();
+  for (const account of accounts.all()) {
+    for (const s of account.observation.servers()) byState.set(s.state, (byState.get(s.state) ?? 0) + 1);
+  }
+  return byState;
+}
+
+const noAccountObserved = (accounts: Accounts): boolean => {
+  const all = [...accounts.all()];
+  return all.length > 0 && all.every((a) => a.observation.snapshotAt === 0);
+};
 
 /** spec.credentialsSecretRef, else the operator's default Secret, else the fallback token. */
 function credentialsResolver(

@@ -10,7 +10,7 @@ import { loadConfig, parseDuration } from '../config.ts';
 import { createLogger } from '../logging.ts';
 import { startOperator } from '../operator.ts';
 import { REPO_ROOT as REPO } from '../repo-root.ts';
-import { kubeRequest } from '../runtime/kube-request.ts';
+import { kubeRequest } from '../runtime/index.ts';
 import { startSimulator } from '../simulator/simulator.ts';
 import { GROUP, PLURAL, VERSION } from '../vpsserver/types.ts';
 import { type Command, UsageError } from './command.ts';

@@ -1,7 +1,7 @@
 // `vps-operator run`: the operator process. Validates the configuration before anything starts
-// (exit 2 with a message naming the flag), serves /metrics, /healthz and /readyz, runs until
-// SIGTERM/SIGINT, then shuts down gracefully and exits 0; a lost leader lease exits 1 so the
-// pod restarts as a standby, as controller-runtime does.
+// (exit 2 with a message naming the flag), serves /metrics, /healthz and /readyz, runs the
+// operator's Manager until SIGTERM/SIGINT, then shuts down gracefully and exits 0; a lost
+// leader lease or caches that never sync exit 1 so the pod restarts, as controller-runtime does.
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { configHelp, loadConfig } from '../config.ts';
@@ -9,7 +9,8 @@ import { startHttpEndpoints } from '../health.ts';
 import { loadKubeConfig } from '../k8s/kubeconfig.ts';
 import { createLogger } from '../logging.ts';
 import { createMetrics } from '../metrics.ts';
-import { startOperator } from '../operator.ts';
+import { assembleOperator } from '../operator.ts';
+import { runUntilSignalled } from '../runtime/index.ts';
 import { type Command, UsageError } from './command.ts';
 
 const HELP = `Usage: vps-operator run [flags]
@@ -71,23 +72,16 @@ export const runCommand: Command = {
       'starting vps-operator',
     );
 
-    const operator = await startOperator(config, {
+    const operator = assembleOperator(config, {
       kubeConfig,
       logger,
       metrics,
       fallbackToken: process.env.VPS_API_TOKEN,
     });
-    operatorReady = operator.ready;
-
-    const signal = await new Promise<string>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-      void operator.finished.then(() => resolve('lost-lease'));
-    });
-    logger.info({ signal }, 'stopping');
-    await operator.stop();
+    operatorReady = () => operator.ready();
+    const code = await runUntilSignalled(operator, { logger });
     await endpoints.close();
-    return signal === 'lost-lease' ? 1 : 0;
+    return code;
   },
 };
 

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type AuthenticationV1TokenRequest, KubeConfig } from '@kubernetes/client-node';
-import { kubeRequest, segment } from '../runtime/kube-request.ts';
+import { kubeRequest, segment } from '../runtime/index.ts';
 import versions from './versions.json' with { type: 'json' };
 
 const execFileAsync = promisify(execFile);

@@ -2,7 +2,7 @@
 // an object. Identical events for one object within a short window are folded into one with a
 // higher count, as client-go's EventRecorder does, so a retry loop cannot flood etcd.
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
-import { kubeRequest, segment } from '../runtime/kube-request.ts';
+import { kubeRequest, segment } from '../runtime/index.ts';
 
 export interface EventTarget {
   apiVersion: string;

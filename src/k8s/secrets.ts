@@ -2,7 +2,7 @@
 // cluster would hold them all in memory and need list/watch on all Secrets; reading the few
 // referenced ones with a TTL picks up a changed Secret within seconds at a handful of GETs.
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { kubeRequest, segment } from '../runtime/kube-request.ts';
+import { kubeRequest, segment } from '../runtime/index.ts';
 import { isForbidden, isNotFound } from './errors.ts';
 
 export type SecretValue =

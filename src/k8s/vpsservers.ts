@@ -8,7 +8,7 @@
 // are sent as null so they are removed. test/unit/vpsserver-one-writer.test.ts keeps every other
 // file of src/ from writing VpsServers by another path.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { kubeRequest, segment } from '../runtime/kube-request.ts';
+import { kubeRequest, segment } from '../runtime/index.ts';
 
 export interface CustomResourceRef {
   group: string;

@@ -1,20 +1,25 @@
-// Carries out the one action plan() chose, at VPS.org and in Kubernetes, and says how it ended.
-// The order of writes inside an action is what makes the operator crash-safe: a marker is
-// persisted before any call whose outcome could be lost (create, reboot), and the server id is
-// persisted right after a create, so a crash at any point can be recovered without duplicates.
+// Carries out the one action plan() chose, at VPS.org and in Kubernetes, and says how it ended:
+// act() picks the verb, and each verb is one function below (crossplane-runtime's
+// ExternalClient Create/Update/Delete is the model), calling the account's provider port at
+// most once. The order of writes inside a verb is what makes the operator crash-safe: a marker
+// (markers.ts) is persisted before any call whose outcome could be lost (create, reboot), and
+// the server id is persisted right after a create, so a crash at any point can be recovered
+// without duplicates.
 import type { Logger } from 'pino';
 import type { EventType } from '../k8s/events.ts';
-import type { CustomResourceWriter } from '../k8s/vpsservers.ts';
+import type { CreateServerRequest, PatchServerRequest } from '../vpsorg/index.ts';
 import type { Account } from './accounts.ts';
 import { crashPoint } from './crash-points.ts';
+import { markCreatePending, markRebootPending, settleFailedCall } from './markers.ts';
+import { type MetadataWriter, patchMetadata } from './metadata.ts';
 import type { ObservedServer } from './observed.ts';
-import { type Action, formatCreatePending } from './plan.ts';
-import { certainlyNotDone, type ProviderFailure, providerFailure } from './provider.ts';
+import type { Action } from './plan.ts';
+import { type ProviderFailure, providerFailure } from './provider.ts';
 import type { ActOutcome } from './status.ts';
 import { CREATE_PENDING_ANNOTATION, FINALIZER, REBOOT_PENDING_ANNOTATION, type VpsServer } from './types.ts';
 
 export interface ActDeps {
-  writer: CustomResourceWriter;
+  writer: MetadataWriter;
   event: (vps: VpsServer, type: EventType, reason: string, message: string) => void;
   logger: Logger;
   now: () => number;
@@ -30,6 +35,8 @@ export interface ActResult {
   failure?: ProviderFailure;
 }
 
+type ActionOf<T extends Action['type']> = Extract<Action, { type: T }>;
+
 const ok = (vps: VpsServer, statusPatch?: ActResult['statusPatch']): ActResult => ({
   outcome: { ok: true },
   vps,
@@ -38,13 +45,8 @@ const ok = (vps: VpsServer, statusPatch?: ActResult['statusPatch']): ActResult =
 
 /** The client's message already names the call ("VPS.org create server: 402 …: <provider's words>"). */
 function failed(vps: VpsServer, failure: ProviderFailure): ActResult {
-  const outcome = {
-    ok: false as const,
-    terminal: failure.terminal,
-    reason: failure.reason,
-    message: failure.message,
-  };
-  return { outcome, vps, failure };
+  const { terminal, reason, message } = failure;
+  return { outcome: { ok: false, terminal, reason, message }, vps, failure };
 }
 
 /** Runs `action` for `vps` against `account` (undefined when credentials are missing). */
@@ -55,213 +57,165 @@ export async function act(
   account: Account | undefined,
   signal: AbortSignal,
 ): Promise<ActResult> {
-  const needAccount = (): Account => {
+  const need = (): Account => {
     if (account === undefined) throw new Error(`action ${action.type} needs credentials`);
     return account;
   };
   switch (action.type) {
     case 'AddFinalizer':
-      return ok(await patchMetadata(deps, vps, { finalizers: [...vps.metadata.finalizers, FINALIZER] }));
-
-    case 'RemoveFinalizer': {
-      const after = await patchMetadata(deps, vps, {
-        finalizers: vps.metadata.finalizers.filter((f) => f !== FINALIZER),
-      });
-      if (action.reason === 'Orphaned' && vps.status.serverId !== undefined) {
-        deps.event(
-          vps,
-          'Normal',
-          'ServerOrphaned',
-          `Server ${vps.status.serverId} is left at VPS.org (deletionPolicy Orphan)`,
-        );
-      }
-      return ok(after);
-    }
-
+      return addFinalizer(deps, vps);
+    case 'RemoveFinalizer':
+      return removeFinalizer(deps, vps, action);
     case 'Create':
-      return create(deps, vps, action.request, needAccount(), signal);
-
-    case 'Adopt': {
-      const a = needAccount();
-      a.observation.track(action.serverId);
-      // The create-pending marker stays until status.serverId is written (reconcile.ts clears it):
-      // dropping it first would let a crash in between create a second server.
-      if (action.reason === 'LostCreateResponse') {
-        deps.event(
-          vps,
-          'Normal',
-          'ServerAdopted',
-          `Found server ${action.serverId}, made by a create whose answer was lost; adopted it instead of creating another`,
-        );
-      } else {
-        deps.event(vps, 'Normal', 'ServerAdopted', `Adopted existing server ${action.serverId}`);
-      }
-      // A reboot value set before the server was ours is history, not a request.
-      return ok(vps, {
-        serverId: action.serverId,
-        ...(vps.spec.rebootRequestedAt !== undefined && {
-          lastRebootRequestedAt: vps.spec.rebootRequestedAt,
-        }),
-      });
-    }
-
-    case 'Update': {
-      const a = needAccount();
-      try {
-        const updated = await a.provider.updateServer(action.serverId, action.changes, signal);
-        a.observation.upsert({ ...changesAsObserved(action.changes), ...updated, id: action.serverId });
-      } catch (err) {
-        return failed(vps, providerFailure(err));
-      }
-      deps.event(
-        vps,
-        'Normal',
-        'ServerUpdated',
-        `Updated ${describeChanges(action.changes)} of server ${action.serverId}`,
-      );
-      return ok(vps);
-    }
-
+      return createServer(deps, vps, action.request, need(), signal);
+    case 'Adopt':
+      return adoptServer(deps, vps, action, need());
+    case 'Update':
+      return updateServer(deps, vps, action, need(), signal);
     case 'Start':
-    case 'Stop': {
-      const a = needAccount();
-      const verb = action.type === 'Start' ? 'start' : 'stop';
-      try {
-        const res = await a.provider.powerAction(action.serverId, verb, signal);
-        a.observation.upsert({ id: action.serverId, state: res.state });
-      } catch (err) {
-        const failure = providerFailure(err);
-        if (failure.status !== 400) return failed(vps, failure);
-        // VPS.org refuses start/stop for the server's current state ("Server is already
-        // stopped"): the state we planned from was stale, e.g. an earlier stop acted but its
-        // answer was lost. Not the user's problem to fix: look again and plan from what is there.
-        await a.observation.refresh().catch(() => {});
-        return failed(vps, {
-          ...failure,
-          terminal: false,
-          reason: 'StaleObservation',
-          message: `${failure.message} (the operator's view of the server was out of date; looking again)`,
-        });
-      }
-      deps.event(
-        vps,
-        'Normal',
-        action.type === 'Start' ? 'ServerStarting' : 'ServerStopping',
-        `Asked VPS.org to ${verb} server ${action.serverId}`,
-      );
-      return ok(vps);
-    }
-
+    case 'Stop':
+      return setPower(deps, vps, action, need(), signal);
     case 'Reboot':
-      return reboot(deps, vps, action.serverId, action.requestedAt, needAccount(), signal);
-
-    case 'RecordReboot': {
-      // The reboot-pending marker is cleared by reconcile.ts only after status records the value:
-      // clearing it first would let a crash in between reboot a second time.
-      if (action.outcome === 'Unknown') {
-        deps.event(
-          vps,
-          'Warning',
-          'RebootOutcomeUnknown',
-          `The reboot for rebootRequestedAt=${action.requestedAt} was sent but its answer was lost; it is not sent again (at most one reboot per value)`,
-        );
-      } else if (action.outcome === 'Skipped') {
-        deps.event(
-          vps,
-          'Normal',
-          'RebootSkipped',
-          `rebootRequestedAt=${action.requestedAt} ignored: spec.powerState is Stopped`,
-        );
-      }
-      return ok(vps, { lastRebootRequestedAt: action.requestedAt });
-    }
-
-    case 'Delete': {
-      const a = needAccount();
-      try {
-        await a.provider.deleteServer(action.serverId, signal);
-      } catch (err) {
-        return failed(vps, providerFailure(err));
-      }
-      crashPoint('after-delete');
-      a.observation.markDeleted(action.serverId);
-      a.observation.untrack(action.serverId);
-      deps.event(vps, 'Normal', 'ServerDeleted', `Deleted server ${action.serverId} at VPS.org`);
-      return ok(vps);
-    }
-
+      return rebootServer(deps, vps, action, need(), signal);
+    case 'RecordReboot':
+      return recordReboot(deps, vps, action);
+    case 'Delete':
+      return deleteServer(deps, vps, action, need(), signal);
     case 'ForgetServer':
-      deps.event(
-        vps,
-        'Warning',
-        'ServerDeletedOutOfBand',
-        `Server ${action.serverId} was deleted outside Kubernetes; a new server will be created`,
-      );
-      account?.observation.untrack(action.serverId);
-      return ok(vps);
-
+      return forgetServer(deps, vps, action, account);
     case 'Stalled':
       deps.event(vps, 'Warning', action.reason, action.message);
       return ok(vps);
-
     case 'Wait':
     case 'Nothing':
       return ok(vps);
   }
 }
 
-async function create(
+async function addFinalizer(deps: ActDeps, vps: VpsServer): Promise<ActResult> {
+  return ok(await patchMetadata(deps.writer, vps, { finalizers: [...vps.metadata.finalizers, FINALIZER] }));
+}
+
+async function removeFinalizer(
   deps: ActDeps,
   vps: VpsServer,
-  request: Parameters<Account['provider']['createServer']>[0],
+  action: ActionOf<'RemoveFinalizer'>,
+): Promise<ActResult> {
+  const after = await patchMetadata(deps.writer, vps, {
+    finalizers: vps.metadata.finalizers.filter((f) => f !== FINALIZER),
+  });
+  if (action.reason === 'Orphaned' && vps.status.serverId !== undefined) {
+    const message = `Server ${vps.status.serverId} is left at VPS.org (deletionPolicy Orphan)`;
+    deps.event(vps, 'Normal', 'ServerOrphaned', message);
+  }
+  return ok(after);
+}
+
+export async function createServer(
+  deps: ActDeps,
+  vps: VpsServer,
+  request: CreateServerRequest,
   account: Account,
   signal: AbortSignal,
 ): Promise<ActResult> {
   // Create is not idempotent: persist the marker first. If this write fails, nothing is sent.
-  const marked = await patchMetadata(deps, vps, {
-    annotations: { [CREATE_PENDING_ANNOTATION]: formatCreatePending({ at: deps.now(), name: request.name }) },
-  });
+  const marked = await markCreatePending(deps.writer, vps, { at: deps.now(), name: request.name });
   let created: ObservedServer;
   crashPoint('before-create');
   try {
     created = await account.provider.createServer(request, signal);
   } catch (err) {
     const failure = providerFailure(err);
-    // Only a refusal proves nothing was made; otherwise the marker stays for the next pass to resolve.
-    const after = certainlyNotDone(failure)
-      ? await clearAnnotation(deps, marked, CREATE_PENDING_ANNOTATION)
-      : marked;
+    const after = await settleFailedCall(deps.writer, marked, CREATE_PENDING_ANNOTATION, failure);
     if (failure.terminal) deps.event(vps, 'Warning', failure.reason, failure.message);
     return failed(after, failure);
   }
   crashPoint('after-create');
   account.observation.upsert(created);
   account.observation.track(created.id);
-  deps.event(
-    vps,
-    'Normal',
-    'ServerCreated',
-    `Created server ${created.id} (${created.name}) in ${created.location}`,
-  );
+  const message = `Created server ${created.id} (${created.name}) in ${created.location}`;
+  deps.event(vps, 'Normal', 'ServerCreated', message);
   deps.logger.info({ serverId: created.id }, 'server created');
-  return ok(marked, {
-    serverId: created.id,
-    ...(vps.spec.rebootRequestedAt !== undefined && { lastRebootRequestedAt: vps.spec.rebootRequestedAt }),
-  });
+  return ok(marked, { serverId: created.id, ...rebootHistory(vps) });
 }
 
-async function reboot(
+export function adoptServer(
   deps: ActDeps,
   vps: VpsServer,
-  serverId: number,
-  requestedAt: string,
+  action: ActionOf<'Adopt'>,
+  account: Account,
+): ActResult {
+  account.observation.track(action.serverId);
+  // The create-pending marker stays until status.serverId is written (markers.ts clears it):
+  // dropping it first would let a crash in between create a second server.
+  const message =
+    action.reason === 'LostCreateResponse'
+      ? `Found server ${action.serverId}, made by a create whose answer was lost; adopted it instead of creating another`
+      : `Adopted existing server ${action.serverId}`;
+  deps.event(vps, 'Normal', 'ServerAdopted', message);
+  return ok(vps, { serverId: action.serverId, ...rebootHistory(vps) });
+}
+
+/** A reboot value set before the server was ours is history, not a request. */
+const rebootHistory = (vps: VpsServer): { lastRebootRequestedAt?: string } =>
+  vps.spec.rebootRequestedAt === undefined ? {} : { lastRebootRequestedAt: vps.spec.rebootRequestedAt };
+
+export async function updateServer(
+  deps: ActDeps,
+  vps: VpsServer,
+  { serverId, changes }: ActionOf<'Update'>,
+  account: Account,
+  signal: AbortSignal,
+): Promise<ActResult> {
+  try {
+    const updated = await account.provider.updateServer(serverId, changes, signal);
+    account.observation.upsert({ ...changesAsObserved(changes), ...updated, id: serverId });
+  } catch (err) {
+    return failed(vps, providerFailure(err));
+  }
+  deps.event(vps, 'Normal', 'ServerUpdated', `Updated ${describeChanges(changes)} of server ${serverId}`);
+  return ok(vps);
+}
+
+export async function setPower(
+  deps: ActDeps,
+  vps: VpsServer,
+  action: ActionOf<'Start' | 'Stop'>,
+  account: Account,
+  signal: AbortSignal,
+): Promise<ActResult> {
+  const verb = action.type === 'Start' ? 'start' : 'stop';
+  try {
+    const res = await account.provider.powerAction(action.serverId, verb, signal);
+    account.observation.upsert({ id: action.serverId, state: res.state });
+  } catch (err) {
+    const failure = providerFailure(err);
+    if (failure.status !== 400) return failed(vps, failure);
+    // VPS.org refuses start/stop for the server's current state ("Server is already
+    // stopped"): the state we planned from was stale, e.g. an earlier stop acted but its
+    // answer was lost. Not the user's problem to fix: look again and plan from what is there.
+    await account.observation.refresh().catch(() => {});
+    return failed(vps, {
+      ...failure,
+      terminal: false,
+      reason: 'StaleObservation',
+      message: `${failure.message} (the operator's view of the server was out of date; looking again)`,
+    });
+  }
+  const reason = action.type === 'Start' ? 'ServerStarting' : 'ServerStopping';
+  deps.event(vps, 'Normal', reason, `Asked VPS.org to ${verb} server ${action.serverId}`);
+  return ok(vps);
+}
+
+export async function rebootServer(
+  deps: ActDeps,
+  vps: VpsServer,
+  { serverId, requestedAt }: ActionOf<'Reboot'>,
   account: Account,
   signal: AbortSignal,
 ): Promise<ActResult> {
   // At most one reboot per value: mark before sending; a lost answer is never resent.
-  const marked = await patchMetadata(deps, vps, {
-    annotations: { [REBOOT_PENDING_ANNOTATION]: requestedAt },
-  });
+  const marked = await markRebootPending(deps.writer, vps, requestedAt);
   crashPoint('before-reboot');
   try {
     const res = await account.provider.powerAction(serverId, 'reboot', signal);
@@ -269,55 +223,58 @@ async function reboot(
     account.observation.upsert({ id: serverId, state: res.state });
   } catch (err) {
     const failure = providerFailure(err);
-    const after = certainlyNotDone(failure)
-      ? await clearAnnotation(deps, marked, REBOOT_PENDING_ANNOTATION)
-      : marked;
-    return failed(after, failure);
+    return failed(await settleFailedCall(deps.writer, marked, REBOOT_PENDING_ANNOTATION, failure), failure);
   }
-  deps.event(
-    vps,
-    'Normal',
-    'ServerRebooting',
-    `Rebooting server ${serverId} for rebootRequestedAt=${requestedAt}`,
-  );
+  const message = `Rebooting server ${serverId} for rebootRequestedAt=${requestedAt}`;
+  deps.event(vps, 'Normal', 'ServerRebooting', message);
   return ok(marked, { lastRebootRequestedAt: requestedAt });
 }
 
-/** Clears a marker once the status that supersedes it is written (see reconcile.ts). */
-export const clearAnnotation = (deps: ActDeps, vps: VpsServer, name: string): Promise<VpsServer> =>
-  vps.metadata.annotations[name] === undefined
-    ? Promise.resolve(vps)
-    : patchMetadata(deps, vps, { annotations: { [name]: null } });
-
-async function patchMetadata(
-  deps: ActDeps,
-  vps: VpsServer,
-  change: { finalizers?: string[]; annotations?: Record<string, string | null> },
-): Promise<VpsServer> {
-  const updated = (await deps.writer.patchMetadata(vps.metadata, change)) as {
-    metadata?: { resourceVersion?: string };
-  };
-  const annotations = { ...vps.metadata.annotations };
-  for (const [k, v] of Object.entries(change.annotations ?? {})) {
-    if (v === null) delete annotations[k];
-    else annotations[k] = v;
+function recordReboot(deps: ActDeps, vps: VpsServer, action: ActionOf<'RecordReboot'>): ActResult {
+  // The reboot-pending marker is cleared (markers.ts) only after status records the value:
+  // clearing it first would let a crash in between reboot a second time.
+  if (action.outcome === 'Unknown') {
+    const message = `The reboot for rebootRequestedAt=${action.requestedAt} was sent but its answer was lost; it is not sent again (at most one reboot per value)`;
+    deps.event(vps, 'Warning', 'RebootOutcomeUnknown', message);
+  } else if (action.outcome === 'Skipped') {
+    const message = `rebootRequestedAt=${action.requestedAt} ignored: spec.powerState is Stopped`;
+    deps.event(vps, 'Normal', 'RebootSkipped', message);
   }
-  return {
-    ...vps,
-    metadata: {
-      ...vps.metadata,
-      resourceVersion: updated.metadata?.resourceVersion ?? vps.metadata.resourceVersion,
-      finalizers: change.finalizers ?? vps.metadata.finalizers,
-      annotations,
-    },
-  };
+  return ok(vps, { lastRebootRequestedAt: action.requestedAt });
 }
 
-function changesAsObserved(changes: {
-  name?: string;
-  hostname?: string;
-  backupsEnabled?: boolean;
-}): Partial<ObservedServer> {
+export async function deleteServer(
+  deps: ActDeps,
+  vps: VpsServer,
+  { serverId }: ActionOf<'Delete'>,
+  account: Account,
+  signal: AbortSignal,
+): Promise<ActResult> {
+  try {
+    await account.provider.deleteServer(serverId, signal);
+  } catch (err) {
+    return failed(vps, providerFailure(err));
+  }
+  crashPoint('after-delete');
+  account.observation.markDeleted(serverId);
+  account.observation.untrack(serverId);
+  deps.event(vps, 'Normal', 'ServerDeleted', `Deleted server ${serverId} at VPS.org`);
+  return ok(vps);
+}
+
+function forgetServer(
+  deps: ActDeps,
+  vps: VpsServer,
+  { serverId }: ActionOf<'ForgetServer'>,
+  account: Account | undefined,
+): ActResult {
+  const message = `Server ${serverId} was deleted outside Kubernetes; a new server will be created`;
+  deps.event(vps, 'Warning', 'ServerDeletedOutOfBand', message);
+  account?.observation.untrack(serverId);
+  return ok(vps);
+}
+
+function changesAsObserved(changes: PatchServerRequest): Partial<ObservedServer> {
   const o: Partial<ObservedServer> = {};
   if (changes.name !== undefined) o.name = changes.name;
   if (changes.hostname !== undefined) o.hostname = changes.hostname;

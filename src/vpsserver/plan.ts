@@ -1,7 +1,9 @@
 // plan(): the whole decision of one reconcile pass as a pure function of the resource and what
-// was observed at VPS.org. No I/O, no clock (now is an input), so every rule of DESIGN.md's
+// was observed at VPS.org. No I/O, no clock (now is an input), so every rule of docs/design.md's
 // "Reconcile semantics" is a row of a table test (test/unit/vpsserver-plan.test.ts). The pass
 // acts on the one action returned, then observes again: at most one provider write per pass.
+import type { CreateServerRequest, PatchServerRequest } from '../vpsorg/index.ts';
+import { createPendingOf, rebootPendingOf } from './markers.ts';
 import {
   type CredentialsCheck,
   type Observation,
@@ -9,30 +11,7 @@ import {
   type StallMemory,
   TRANSITIONAL_STATES,
 } from './observed.ts';
-import {
-  CREATE_PENDING_ANNOTATION,
-  desiredServerName,
-  FINALIZER,
-  PAUSED_ANNOTATION,
-  REBOOT_PENDING_ANNOTATION,
-  type VpsServer,
-} from './types.ts';
-
-export interface CreateRequest {
-  name: string;
-  planId: number;
-  osId: number;
-  location: string;
-  hostname?: string;
-  sshKeyId?: number;
-  backupsEnabled: boolean;
-}
-
-export interface ServerChanges {
-  name?: string;
-  hostname?: string;
-  backupsEnabled?: boolean;
-}
+import { desiredServerName, FINALIZER, PAUSED_ANNOTATION, type VpsServer } from './types.ts';
 
 /** Why a resource is at rest or waiting; becomes the Ready condition's reason. */
 export type RestReason =
@@ -53,9 +32,9 @@ export type RestReason =
 export type Action =
   | { type: 'AddFinalizer' }
   | { type: 'RemoveFinalizer'; reason: string }
-  | { type: 'Create'; request: CreateRequest }
+  | { type: 'Create'; request: CreateServerRequest }
   | { type: 'Adopt'; serverId: number; reason: 'SpecServerId' | 'LostCreateResponse' }
-  | { type: 'Update'; serverId: number; changes: ServerChanges }
+  | { type: 'Update'; serverId: number; changes: PatchServerRequest }
   | { type: 'Start'; serverId: number }
   | { type: 'Stop'; serverId: number }
   | { type: 'Reboot'; serverId: number; requestedAt: string }
@@ -103,28 +82,6 @@ export interface PlanInput {
   stall?: StallMemory;
   timings?: PlanTimings;
 }
-
-export interface CreatePending {
-  at: number;
-  name: string;
-}
-
-/** Reads the create-pending marker. A marker that cannot be read is treated as "at the epoch". */
-export function createPendingOf(vps: VpsServer): CreatePending | undefined {
-  const raw = vps.metadata.annotations[CREATE_PENDING_ANNOTATION];
-  if (raw === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(raw) as { at?: unknown; name?: unknown };
-    const at = typeof parsed.at === 'string' ? Date.parse(parsed.at) : Number.NaN;
-    const name = typeof parsed.name === 'string' ? parsed.name : desiredServerName(vps);
-    return { at: Number.isNaN(at) ? 0 : at, name };
-  } catch {
-    return { at: 0, name: desiredServerName(vps) };
-  }
-}
-
-export const formatCreatePending = (p: { at: number; name: string }): string =>
-  JSON.stringify({ at: new Date(p.at).toISOString(), name: p.name });
 
 /** The server id this resource manages, if it knows one. */
 export const managedServerId = (vps: VpsServer): number | undefined =>
@@ -323,7 +280,7 @@ function planSteadyServer(vps: VpsServer, server: ObservedServer): Action {
   const reboot = vps.spec.rebootRequestedAt;
   if (reboot !== undefined && reboot !== vps.status.lastRebootRequestedAt) {
     // A reboot whose request went out but whose answer never came is not sent twice.
-    if (vps.metadata.annotations[REBOOT_PENDING_ANNOTATION] === reboot) {
+    if (rebootPendingOf(vps) === reboot) {
       return { type: 'RecordReboot', requestedAt: reboot, outcome: 'Unknown' };
     }
     if (!wantRunning) return { type: 'RecordReboot', requestedAt: reboot, outcome: 'Skipped' };
@@ -342,8 +299,8 @@ function restingState(vps: VpsServer, server: ObservedServer, reason: RestReason
 }
 
 /** The mutable fields whose value at VPS.org differs from the spec; undefined when none. */
-export function driftedFields(vps: VpsServer, server: ObservedServer): ServerChanges | undefined {
-  const changes: ServerChanges = {};
+export function driftedFields(vps: VpsServer, server: ObservedServer): PatchServerRequest | undefined {
+  const changes: PatchServerRequest = {};
   const name = desiredServerName(vps);
   if (server.name !== name) changes.name = name;
   if (vps.spec.hostname !== undefined && server.hostname !== vps.spec.hostname)
@@ -368,7 +325,7 @@ function adoptionMismatch(vps: VpsServer, server: ObservedServer): string | unde
   return `Server ${server.id} does not match the spec: ${diffs.join('; ')}. Fix the spec (or unset these fields) to adopt it`;
 }
 
-function createRequestOf(vps: VpsServer): CreateRequest {
+function createRequestOf(vps: VpsServer): CreateServerRequest {
   const { planId, osId, location, hostname, sshKeyId, backupsEnabled } = vps.spec;
   // The CRD requires planId, osId and location whenever serverId is unset.
   if (planId === undefined || osId === undefined || location === undefined) {

@@ -2,18 +2,19 @@
 // reads a reconcile needs, in ObservedServer terms, every call through the shared call budget
 // (writes before observation). Also classifies the client's errors into what a pass does next,
 // in one place (kube-rs's error_policy), so nothing else looks at HTTP status codes.
+
+import type { CreateServerRequest, PatchServerRequest } from '../vpsorg/index.ts';
 import type { ObservedServer } from './observed.ts';
-import type { CreateRequest, ServerChanges } from './plan.ts';
 
 export interface ServerProvider {
   /** Every server (all pages); `onFirstRequest` is called when the first page is actually requested. */
   listServers(signal: AbortSignal, onFirstRequest?: () => void): Promise<ObservedServer[]>;
   getServer(id: number, signal: AbortSignal): Promise<ObservedServer | undefined>;
-  createServer(request: CreateRequest, signal: AbortSignal): Promise<ObservedServer>;
+  createServer(request: CreateServerRequest, signal: AbortSignal): Promise<ObservedServer>;
   /** PATCH with only the changed fields; returns what is known of the server afterwards. */
   updateServer(
     id: number,
-    changes: ServerChanges,
+    changes: PatchServerRequest,
     signal: AbortSignal,
   ): Promise<Partial<ObservedServer> & { id: number }>;
   powerAction(

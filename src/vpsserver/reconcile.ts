@@ -6,12 +6,15 @@ import type { Logger } from 'pino';
 import { describeKubeError, isConflict, isNotFound } from '../k8s/errors.ts';
 import type { EventType } from '../k8s/events.ts';
 import type { CustomResourceWriter } from '../k8s/vpsservers.ts';
-import type { Reconciler, Result } from '../runtime/reconciler.ts';
+import type { Reconciler, Result } from '../runtime/index.ts';
 import type { Account, Accounts } from './accounts.ts';
-import { act, clearAnnotation } from './act.ts';
+import { type ActResult, act } from './act.ts';
 import { crashPoint } from './crash-points.ts';
 import { DecodeError, decodeVpsServer } from './decode.ts';
+import { clearSupersededMarkers } from './markers.ts';
+import { annotationsOf, resourceVersionOf } from './metadata.ts';
 import type { CredentialsCheck, Observation, StallMemory } from './observed.ts';
+import type { ServerOwners } from './owners.ts';
 import {
   type Action,
   createCandidates,
@@ -21,9 +24,10 @@ import {
   PROVIDER_WRITES,
   plan,
 } from './plan.ts';
-import { providerFailure } from './provider.ts';
+import { type ProviderFailure, providerFailure } from './provider.ts';
+import { Stalls } from './stalls.ts';
 import { report, statusChanged } from './status.ts';
-import { CREATE_PENDING_ANNOTATION, keyOf, REBOOT_PENDING_ANNOTATION, type VpsServer } from './types.ts';
+import { keyOf, type VpsServer } from './types.ts';
 
 /** Where a resource's token comes from, resolved per pass (a changed Secret is seen within its TTL). */
 export type CredentialsResolver = (vps: VpsServer) => Promise<{ check: CredentialsCheck; token?: string }>;
@@ -37,11 +41,25 @@ export interface VpsServerReconcilerDeps {
   recordEvent: (target: VpsServer, type: EventType, reason: string, message: string) => void;
   credentials: CredentialsResolver;
   accounts: Accounts;
+  /** Which resource manages which server; shared with the source that routes VPS.org changes. */
+  owners: ServerOwners;
   logger: Logger;
   timings?: PlanTimings;
   now?: () => number;
   /** Called once per pass with the action taken (metrics, tests). */
   onAction?: (key: string, action: Action, ok: boolean) => void;
+}
+
+/** What a pass has seen before it decides. */
+interface Seen {
+  credentials: CredentialsCheck;
+  /** The account the credentials open (undefined when they are missing or invalid). */
+  account?: Account;
+  /** The last terminal refusal, while spec and credentials are the ones refused. */
+  stall?: StallMemory;
+  observed: Observation;
+  /** Set when the account could not be listed even once. */
+  unreachable?: ProviderFailure;
 }
 
 /** How soon to look again after a write: the next pass plans on the overlaid answer. */
@@ -51,54 +69,25 @@ export class VpsServerReconciler implements Reconciler {
   readonly #d: VpsServerReconcilerDeps;
   readonly #timings: PlanTimings;
   readonly #now: () => number;
-  /** Terminal refusals by object uid, so they are not retried until spec or credentials change. */
-  readonly #stalls = new Map<string, StallMemory>();
-  /** Which resource manages which server of which account: routes observation changes to keys. */
-  readonly #owners = new Map<string, string>();
-  /** Told which keys to reconcile when their servers change at VPS.org. */
-  enqueue: (key: string) => void = () => {};
+  readonly #stalls = new Stalls();
+  readonly #owners: ServerOwners;
 
   constructor(deps: VpsServerReconcilerDeps) {
     this.#d = deps;
     this.#timings = deps.timings ?? DEFAULT_TIMINGS;
     this.#now = deps.now ?? Date.now;
-  }
-
-  /** For the observation caches: servers changed at VPS.org → reconcile their resources. */
-  serversChanged(accountId: string, ids: number[]): void {
-    for (const id of ids) {
-      const key = this.#owners.get(`${accountId}/${id}`);
-      if (key !== undefined) this.enqueue(key);
-    }
+    this.#owners = deps.owners;
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<Result> {
     const log = this.#d.logger.child({ key });
+    const vps = this.#read(key, log);
+    if (vps === undefined) return { kind: 'done' };
 
-    // Observe: the resource as the informer has it…
-    const raw = this.#d.lookup(key);
-    if (raw === undefined) return { kind: 'done' };
-    let vps: VpsServer;
-    try {
-      vps = decodeVpsServer(raw);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      log.warn({ err: err.message }, 'resource cannot be read; waiting for it to change');
-      return { kind: 'done' };
-    }
-
-    // …its credentials…
-    const { check: credentials, token } = await this.#d.credentials(vps);
-    const account = credentials.ok && token !== undefined ? this.#d.accounts.for(token) : undefined;
-    const stall = this.#stallInForce(vps, credentials);
-
-    // …and the provider's view, from the account's shared observation (one list for everyone).
-    let observed: Observation = { snapshotAt: 0, candidates: [] };
-    if (account !== undefined && stall === undefined) {
-      const unreachable = await this.#ensureObserved(account);
-      if (unreachable !== undefined) return this.#reportListFailure(vps, unreachable, log);
-      observed = this.#observation(vps, account);
-    }
+    // Observe: the resource, its credentials and the provider's view.
+    const seen = await this.#observe(vps);
+    if (seen.unreachable !== undefined) return this.#reportListFailure(vps, seen.unreachable, log);
+    const { credentials, account, stall, observed } = seen;
 
     // Plan: one pure decision.
     const action = plan({ vps, credentials, observed, stall, timings: this.#timings });
@@ -109,39 +98,64 @@ export class VpsServerReconciler implements Reconciler {
       return this.#reportListFailure(vps, providerFailure(listFailure), log);
     // Claim an adopted server before the first await, so a concurrent pass for another resource
     // with the same name cannot pick the same candidate.
-    if (action.type === 'Adopt' && account !== undefined)
-      this.#owners.set(`${account.id}/${action.serverId}`, key);
-    const writes = PROVIDER_WRITES.has(action.type);
-    const startedAt = this.#now();
+    if (action.type === 'Adopt' && account !== undefined) this.#owners.add(account.id, action.serverId, key);
 
     // Act: at most one provider write.
+    const startedAt = this.#now();
     const result = await this.#act(vps, action, account, signal);
-    if (result === 'gone') return { kind: 'done' };
+    if (result === undefined) return { kind: 'done' };
     this.#d.onAction?.(key, action, result.outcome.ok);
-    // One line per decision: what was done and how it ended (writes and failures at info).
-    log[writes || !result.outcome.ok || action.type === 'Stalled' ? 'info' : 'debug'](
-      {
-        action: action.type,
-        ...actionDetail(action),
-        outcome: result.outcome.ok ? 'ok' : result.outcome.reason,
-        ...(!result.outcome.ok && { err: result.outcome.message }),
-        durationMs: this.#now() - startedAt,
-      },
-      'reconcile decision',
-    );
+    logDecision(log, action, result, this.#now() - startedAt);
     if (result.failure?.terminal)
-      this.#rememberStall(
-        vps,
-        credentials,
-        result.failure.reason,
-        result.outcome.ok ? '' : result.outcome.message,
-      );
+      this.#stalls.remember(vps, credentials, result.failure.reason, result.failure.message);
 
     // Report: status only when it changed; then the markers it supersedes.
+    await this.#report(vps, action, result, account);
+    return this.#next(vps, action, result, account);
+  }
+
+  /** The resource as the informer has it, decoded; undefined when it is gone or unreadable. */
+  #read(key: string, log: Logger): VpsServer | undefined {
+    const raw = this.#d.lookup(key);
+    if (raw === undefined) return undefined;
+    try {
+      return decodeVpsServer(raw);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      log.warn({ err: err.message }, 'resource cannot be read; waiting for it to change');
+      return undefined;
+    }
+  }
+
+  /** Credentials, the account they open, a stall in force, and the account's shared observation. */
+  async #observe(vps: VpsServer): Promise<Seen> {
+    const { check: credentials, token } = await this.#d.credentials(vps);
+    const account = credentials.ok && token !== undefined ? this.#d.accounts.for(token) : undefined;
+    const stall = this.#stalls.inForce(vps, credentials);
+    const seen: Seen = {
+      credentials,
+      ...(account !== undefined && { account }),
+      ...(stall !== undefined && { stall }),
+      observed: { snapshotAt: 0, candidates: [] },
+    };
+    if (account === undefined || stall !== undefined) return seen;
+    // One list for every resource of the account.
+    const unreachable = await this.#ensureObserved(account);
+    if (unreachable !== undefined) return { ...seen, unreachable };
+    return { ...seen, observed: this.#observation(vps, account) };
+  }
+
+  /** Writes the status this pass ends with (only if it changed), then clears the markers it supersedes. */
+  async #report(
+    vps: VpsServer,
+    action: Action,
+    result: ActResult,
+    account: Account | undefined,
+  ): Promise<void> {
     let current = result.vps;
     // Status mirrors a server only once it is ours (created or adopted), never a mere candidate.
     const serverId = result.statusPatch?.serverId ?? current.status.serverId;
-    if (account !== undefined && serverId !== undefined) this.#owners.set(`${account.id}/${serverId}`, key);
+    if (account !== undefined && serverId !== undefined) this.#owners.add(account.id, serverId, keyOf(vps));
     const status = report({
       vps: { ...current, status: { ...current.status, ...result.statusPatch } },
       action,
@@ -152,22 +166,15 @@ export class VpsServerReconciler implements Reconciler {
           : account?.observation.get(serverId),
       now: new Date(this.#now()).toISOString(),
     });
-    if (writes) crashPoint('before-status');
+    if (PROVIDER_WRITES.has(action.type)) crashPoint('before-status');
     if (action.type !== 'RemoveFinalizer' && statusChanged(vps.status, status)) {
-      // The markers are cleared against the object our status write returned: with the
-      // resourceVersion from before it, every clear would fail with 409 and back off.
       current = await this.#writeStatus(current, status);
     }
-    if (status.serverId !== undefined)
-      await clearAnnotation(this.#actDeps(log), current, CREATE_PENDING_ANNOTATION);
-    if (
-      status.lastRebootRequestedAt !== undefined &&
-      current.metadata.annotations[REBOOT_PENDING_ANNOTATION] === status.lastRebootRequestedAt
-    ) {
-      await clearAnnotation(this.#actDeps(log), current, REBOOT_PENDING_ANNOTATION);
-    }
+    await clearSupersededMarkers(this.#d.writer, current, status);
+  }
 
-    // What next: transient failures back off (429 pauses the whole account's budget first).
+  /** What next: transient failures back off (429 pauses the whole account's budget first). */
+  #next(vps: VpsServer, action: Action, result: ActResult, account: Account | undefined): Result {
     if (result.failure !== undefined && !result.failure.terminal) {
       throw new ProviderError(result.failure.message);
     }
@@ -182,7 +189,7 @@ export class VpsServerReconciler implements Reconciler {
   }
 
   /** Makes sure the account has been listed at least once; returns the failure if it cannot be. */
-  async #ensureObserved(account: Account): Promise<ReturnType<typeof providerFailure> | undefined> {
+  async #ensureObserved(account: Account): Promise<ProviderFailure | undefined> {
     if (account.observation.snapshotAt > 0) return undefined;
     try {
       await account.observation.refresh();
@@ -211,24 +218,21 @@ export class VpsServerReconciler implements Reconciler {
    */
   #claimedBy(accountId: string, vps: VpsServer): Set<number> {
     const key = keyOf(vps);
-    const ids = new Set<number>();
-    for (const [owned, owner] of this.#owners) {
-      if (owner !== key && owned.startsWith(`${accountId}/`))
-        ids.add(Number(owned.slice(accountId.length + 1)));
-    }
+    const ids = this.#owners.claimedByOthers(accountId, key);
     for (const raw of this.#d.listObjects?.() ?? []) {
-      const o = raw as {
-        metadata?: { namespace?: string; name?: string };
-        spec?: { serverId?: unknown };
-        status?: { serverId?: unknown };
-      };
-      if (keyOf({ metadata: o.metadata ?? {} }) === key) continue;
-      for (const id of [o.status?.serverId, o.spec?.serverId]) if (typeof id === 'number') ids.add(id);
+      const named = serverIdsNamedBy(raw);
+      if (named.key !== key) for (const id of named.ids) ids.add(id);
     }
     return ids;
   }
 
-  async #act(vps: VpsServer, action: Action, account: Account | undefined, signal: AbortSignal) {
+  /** Runs the action; undefined when the object is gone (a metadata write answered 404). */
+  async #act(
+    vps: VpsServer,
+    action: Action,
+    account: Account | undefined,
+    signal: AbortSignal,
+  ): Promise<ActResult | undefined> {
     try {
       return await act(
         this.#actDeps(this.#d.logger.child({ key: keyOf(vps) })),
@@ -239,7 +243,7 @@ export class VpsServerReconciler implements Reconciler {
       );
     } catch (err) {
       // Our own metadata write lost a race (409) or the object is gone: look again, from fresh.
-      if (isNotFound(err)) return 'gone' as const;
+      if (isNotFound(err)) return undefined;
       if (isConflict(err))
         throw new ProviderError(`conflict writing ${keyOf(vps)}; retrying with the newer object`);
       throw new Error(describeKubeError(err));
@@ -248,9 +252,9 @@ export class VpsServerReconciler implements Reconciler {
 
   /** Writes status; returns `vps` with the resourceVersion and annotations the API server answered with. */
   async #writeStatus(vps: VpsServer, status: VpsServer['status']): Promise<VpsServer> {
-    let updated: { metadata?: { resourceVersion?: string; annotations?: Record<string, string> } };
+    let updated: unknown;
     try {
-      updated = (await this.#d.writer.patchStatus(vps.metadata, vps.status, status)) as typeof updated;
+      updated = await this.#d.writer.patchStatus(vps.metadata, vps.status, status);
     } catch (err) {
       if (isNotFound(err)) return vps;
       // Based on a stale view (another writer, or a leader that lost its lease, moved it on):
@@ -259,19 +263,12 @@ export class VpsServerReconciler implements Reconciler {
         throw new ProviderError(`conflict writing status of ${keyOf(vps)}; retrying with the newer object`);
       throw new Error(`writing status of ${keyOf(vps)}: ${describeKubeError(err)}`);
     }
-    const resourceVersion = updated?.metadata?.resourceVersion;
+    const resourceVersion = resourceVersionOf(updated);
     if (resourceVersion === undefined) return vps;
-    return {
-      ...vps,
-      metadata: { ...vps.metadata, resourceVersion, annotations: { ...updated.metadata?.annotations } },
-    };
+    return { ...vps, metadata: { ...vps.metadata, resourceVersion, annotations: annotationsOf(updated) } };
   }
 
-  #reportListFailure(
-    vps: VpsServer,
-    failure: ReturnType<typeof providerFailure>,
-    log: Logger,
-  ): Promise<Result> {
+  #reportListFailure(vps: VpsServer, failure: ProviderFailure, log: Logger): Promise<Result> {
     log.warn({ reason: failure.reason, err: failure.message }, 'cannot list servers');
     const action: Action = failure.terminal
       ? { type: 'Stalled', reason: failure.reason, message: failure.message }
@@ -298,33 +295,9 @@ export class VpsServerReconciler implements Reconciler {
     });
   }
 
-  #stallInForce(vps: VpsServer, credentials: CredentialsCheck): StallMemory | undefined {
-    const s = this.#stalls.get(vps.metadata.uid);
-    if (s === undefined) return undefined;
-    const version = credentials.ok ? credentials.version : '';
-    if (
-      s.generation === vps.metadata.generation &&
-      s.credentialsVersion === version &&
-      vps.metadata.deletionTimestamp === undefined
-    )
-      return s;
-    this.#stalls.delete(vps.metadata.uid);
-    return undefined;
-  }
-
-  #rememberStall(vps: VpsServer, credentials: CredentialsCheck, reason: string, message: string): void {
-    this.#stalls.set(vps.metadata.uid, {
-      generation: vps.metadata.generation,
-      credentialsVersion: credentials.ok ? credentials.version : '',
-      reason,
-      message,
-    });
-  }
-
   #forget(vps: VpsServer, account: Account | undefined): void {
-    this.#stalls.delete(vps.metadata.uid);
-    const key = keyOf(vps);
-    for (const [owned, owner] of this.#owners) if (owner === key) this.#owners.delete(owned);
+    this.#stalls.forget(vps);
+    this.#owners.remove(keyOf(vps));
     const id = managedServerId(vps);
     if (id !== undefined) account?.observation.untrack(id);
   }
@@ -342,6 +315,43 @@ export class VpsServerReconciler implements Reconciler {
 /** A failure the engine should back off and retry (logged with the key; never crashes). */
 export class ProviderError extends Error {
   override name = 'ProviderError';
+}
+
+/** One line per decision: what was done and how it ended (writes and failures at info). */
+function logDecision(log: Logger, action: Action, result: ActResult, durationMs: number): void {
+  const { outcome } = result;
+  const level =
+    PROVIDER_WRITES.has(action.type) || !outcome.ok || action.type === 'Stalled' ? 'info' : 'debug';
+  log[level](
+    {
+      action: action.type,
+      ...actionDetail(action),
+      outcome: outcome.ok ? 'ok' : outcome.reason,
+      ...(!outcome.ok && { err: outcome.message }),
+      durationMs,
+    },
+    'reconcile decision',
+  );
+}
+
+/** The key of a VpsServer from the informer and the server ids it names in status or spec. */
+function serverIdsNamedBy(raw: unknown): { key: string | undefined; ids: number[] } {
+  if (typeof raw !== 'object' || raw === null) return { key: undefined, ids: [] };
+  const o = raw as Record<string, unknown>;
+  const field = (part: unknown, name: string): unknown =>
+    typeof part === 'object' && part !== null ? (part as Record<string, unknown>)[name] : undefined;
+  const namespace = field(o.metadata, 'namespace');
+  const name = field(o.metadata, 'name');
+  const key = keyOf({
+    metadata: {
+      ...(typeof namespace === 'string' && { namespace }),
+      ...(typeof name === 'string' && { name }),
+    },
+  });
+  const ids = [field(o.status, 'serverId'), field(o.spec, 'serverId')].filter(
+    (id): id is number => typeof id === 'number',
+  );
+  return { key, ids };
 }
 
 function actionDetail(action: Action): Record<string, unknown> {

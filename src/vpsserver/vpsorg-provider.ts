@@ -1,7 +1,7 @@
 // The ServerProvider port over the real VPS.org client: every call waits its turn in the shared
 // call budget (writes before observation), a 429 pauses the whole budget for its Retry-After,
 // and the client's camelCase models become the domain's ObservedServer.
-import { type CallBudget, callPriority } from '../runtime/call-budget.ts';
+import { type CallBudget, callPriority } from '../runtime/index.ts';
 import type { ServerDetail, ServerSummary, VpsOrgClient } from '../vpsorg/index.ts';
 import { isNotFound } from '../vpsorg/index.ts';
 import type { ObservedServer } from './observed.ts';

@@ -1,12 +1,12 @@
-// plan() as a table: one row per situation of DESIGN.md's reconcile semantics, each naming the
+// plan() as a table: one row per situation of docs/design.md's reconcile semantics, each naming the
 // one action a pass must take.
 import { describe, expect, it } from 'vitest';
+import { formatCreatePending } from '../../src/vpsserver/markers.ts';
 import type { CredentialsCheck, Observation, ObservedServer } from '../../src/vpsserver/observed.ts';
 import {
   type Action,
   createCandidates,
   DEFAULT_TIMINGS,
-  formatCreatePending,
   type PlanInput,
   plan,
 } from '../../src/vpsserver/plan.ts';
