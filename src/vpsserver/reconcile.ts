@@ -57,7 +57,6 @@ interface Seen {
   account?: Account;
   /** The last terminal refusal, while spec and credentials are the ones refused. */
   stall?: StallMemory;
-  observed: Observation;
   /** Set when the account could not be listed even once. */
   unreachable?: ProviderFailure;
 }
@@ -84,10 +83,16 @@ export class VpsServerReconciler implements Reconciler {
     const vps = this.#read(key, log);
     if (vps === undefined) return { kind: 'done' };
 
-    // Observe: the resource, its credentials and the provider's view.
+    // Observe: the resource, its credentials and the provider's view (one list per account).
     const seen = await this.#observe(vps);
     if (seen.unreachable !== undefined) return this.#reportListFailure(vps, seen.unreachable, log);
-    const { credentials, account, stall, observed } = seen;
+    const { credentials, account, stall } = seen;
+    // From reading the candidates to claiming one below, no await: a concurrent pass for
+    // another resource with the same name must see the claim or not have read yet.
+    const observed: Observation =
+      account !== undefined && stall === undefined
+        ? this.#observation(vps, account)
+        : { snapshotAt: 0, candidates: [] };
 
     // Plan: one pure decision.
     const action = plan({ vps, credentials, observed, stall, timings: this.#timings });
@@ -127,7 +132,7 @@ export class VpsServerReconciler implements Reconciler {
     }
   }
 
-  /** Credentials, the account they open, a stall in force, and the account's shared observation. */
+  /** Credentials, the account they open, a stall in force, and whether the account can be listed. */
   async #observe(vps: VpsServer): Promise<Seen> {
     const { check: credentials, token } = await this.#d.credentials(vps);
     const account = credentials.ok && token !== undefined ? this.#d.accounts.for(token) : undefined;
@@ -136,13 +141,11 @@ export class VpsServerReconciler implements Reconciler {
       credentials,
       ...(account !== undefined && { account }),
       ...(stall !== undefined && { stall }),
-      observed: { snapshotAt: 0, candidates: [] },
     };
     if (account === undefined || stall !== undefined) return seen;
     // One list for every resource of the account.
     const unreachable = await this.#ensureObserved(account);
-    if (unreachable !== undefined) return { ...seen, unreachable };
-    return { ...seen, observed: this.#observation(vps, account) };
+    return unreachable === undefined ? seen : { ...seen, unreachable };
   }
 
   /** Writes the status this pass ends with (only if it changed), then clears the markers it supersedes. */
