@@ -37,7 +37,7 @@ log() { echo ">> $*" >&2; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
-  elif command -v sudo >/dev/null; then sudo "$@"
+  elif command -v sudo >/dev/null; then sudo -E "$@"
   else echo "image.sh: $1 needs root; run as root or install sudo" >&2; exit 1; fi
 }
 
