@@ -81,13 +81,26 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
   const serversChanged = new ChannelSource<ServersChanged>((c: ServersChanged) =>
     owners.ownersOf(c.accountId, c.ids),
   );
-  const accounts = vpsOrgAccounts(config, deps, (accountId, ids) => serversChanged.send({ accountId, ids }));
+  const elector = config.leaderElect ? leaderElector(kc, config, logger) : undefined;
+  // Fencing: every write to VPS.org and to Kubernetes first asks whether this replica still
+  // holds a fresh lease (docs/reliability.md); one that was paused past it writes nothing.
+  const leaseGuard = (): void => elector?.guard();
+  const accounts = vpsOrgAccounts(
+    config,
+    deps,
+    (accountId, ids) => serversChanged.send({ accountId, ids }),
+    leaseGuard,
+  );
   const informers = vpsServerInformers(kc, config, logger);
   const reconciler = new VpsServerReconciler({
     lookup: (key) => informers.map((inf) => inf.get(key)).find((obj) => obj !== undefined),
     listObjects: () => informers.flatMap((inf) => inf.list()),
-    writer: new CustomResourceWriter(kc, { group: GROUP, version: VERSION, plural: PLURAL }),
-    recordEvent: eventRecorder(kc, logger),
+    writer: new CustomResourceWriter(
+      kc,
+      { group: GROUP, version: VERSION, plural: PLURAL },
+      { beforeWrite: leaseGuard },
+    ),
+    recordEvent: eventRecorder(kc, logger, leaseGuard),
     credentials: credentialsResolver(new SecretReader(kc), config, deps.fallbackToken),
     accounts,
     owners,
@@ -119,7 +132,7 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
   const manager = new Manager({
     logger,
     gracefulShutdownMs: config.shutdownGraceMs,
-    ...(config.leaderElect && { leaderElection: leaderElector(kc, config, logger) }),
+    ...(elector !== undefined && { leaderElection: elector }),
     ...(metrics !== undefined && { onLeadingChange: (leading: boolean) => metrics.setLeader(leading) }),
   });
   // Standby replicas keep their caches warm, so a take-over starts from a synced cache.
@@ -154,6 +167,7 @@ function vpsOrgAccounts(
   config: OperatorConfig,
   { logger, metrics }: OperatorDeps,
   onServersChanged: (accountId: string, ids: number[]) => void,
+  beforeWrite: () => void,
 ): Accounts {
   // One budget for every call of every account, paused as a whole by a 429.
   const budget = new CallBudget({
@@ -180,6 +194,7 @@ function vpsOrgAccounts(
           onCall: onCall(accountId),
         }),
         budget,
+        beforeWrite,
       ),
     observation: {
       activeIntervalMs: config.observeActiveMs,
@@ -228,8 +243,13 @@ function leaderElector(kc: KubeConfig, config: OperatorConfig, logger: Logger): 
   });
 }
 
-function eventRecorder(kc: KubeConfig, logger: Logger): VpsServerReconcilerDeps['recordEvent'] {
+function eventRecorder(
+  kc: KubeConfig,
+  logger: Logger,
+  beforeWrite: () => void,
+): VpsServerReconcilerDeps['recordEvent'] {
   const events = new EventRecorder(kc, {
+    beforeWrite,
     onError: (err, e) =>
       logger.warn({ reason: e.reason, err: (err as Error).message }, 'could not record event'),
   });

@@ -28,6 +28,8 @@ export interface EventRecorderOptions {
   now?: () => number;
   /** Called when writing an event fails: events are best effort and never fail a reconcile. */
   onError?: (err: unknown, event: RecordedEvent) => void;
+  /** Called before every write; throwing refuses it (the lease guard: a stale leader writes nothing). */
+  beforeWrite?: () => void;
 }
 
 export class EventRecorder {
@@ -36,6 +38,7 @@ export class EventRecorder {
   readonly #foldWindowMs: number;
   readonly #now: () => number;
   readonly #onError: (err: unknown, event: RecordedEvent) => void;
+  readonly #beforeWrite: () => void;
   readonly #recent = new Map<string, { name: string; count: number; first: number; last: number }>();
 
   constructor(kc: KubeConfig, options: EventRecorderOptions = {}) {
@@ -44,10 +47,12 @@ export class EventRecorder {
     this.#foldWindowMs = options.foldWindowMs ?? 600_000;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
+    this.#beforeWrite = options.beforeWrite ?? (() => {});
   }
 
   async record(event: RecordedEvent): Promise<void> {
     try {
+      this.#beforeWrite();
       await this.#write(event);
     } catch (err) {
       this.#onError(err, event);

@@ -2,11 +2,13 @@
 // replica holds the Lease and renews it; the others poll and take it once it has not been
 // renewed for a whole lease duration, measured on their OWN clock from when they last saw the
 // record change, so clock skew between replicas cannot hand the lease to two holders. Written
-// here because @kubernetes/client-node ships no leader election.
+// here because @kubernetes/client-node ships no leader election. Election alone does not fence
+// a leader that was paused: guard() (lease-guard.ts) is what every write asks first.
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type Clock, sleep, systemClock } from './clock.ts';
 import { kubeRequest, segment } from './kube-request.ts';
+import { LeaseLostError, leaseIsFresh, monotonicNow } from './lease-guard.ts';
 
 export interface LeaderElectionOptions {
   /** Name and namespace of the Lease (one per shard). */
@@ -22,6 +24,12 @@ export interface LeaderElectionOptions {
   retryPeriodMs?: number;
   logger: Logger;
   clock?: Clock;
+  /** The clock lease freshness is measured on. @default performance.now (monotonic) */
+  monotonicNow?: () => number;
+  /** Clock-rate difference between replicas that guard() tolerates. @default 0.1 */
+  maxClockRateSkew?: number;
+  /** Taken off the end of the fresh window as well. @default 0 */
+  freshnessMarginMs?: number;
 }
 
 /** What the elector needs of the Lease API (the real CoordinationV1Api in production). */
@@ -60,9 +68,14 @@ export function leaseApi(kc: KubeConfig): LeaseApi {
 
 export class LeaderElector {
   readonly #api: LeaseApi;
-  readonly #o: Required<Omit<LeaderElectionOptions, 'clock'>>;
+  readonly #o: Required<Omit<LeaderElectionOptions, 'clock' | 'monotonicNow'>>;
   readonly #clock: Clock;
+  readonly #monotonic: () => number;
   readonly #stop = new AbortController();
+  /** Aborted when a guarded write found the lease stale: keepLeading() ends at once. */
+  readonly #lost = new AbortController();
+  /** Monotonic time the last successful acquire/renew was sent; undefined when not leading. */
+  #renewedAt: number | undefined;
   /** The record as last seen, and when (our clock) it last changed. */
   #observed: { holder: string; renewTime: string; at: number } | undefined;
   #lease: V1Lease | undefined;
@@ -70,8 +83,50 @@ export class LeaderElector {
 
   constructor(api: LeaseApi, options: LeaderElectionOptions) {
     this.#api = api;
-    this.#o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
+    this.#o = {
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      maxClockRateSkew: 0.1,
+      freshnessMarginMs: 0,
+      ...options,
+    };
     this.#clock = options.clock ?? systemClock;
+    this.#monotonic = options.monotonicNow ?? monotonicNow;
+  }
+
+  /** Whether this replica may act as leader now: it holds the lease and renewed it recently enough. */
+  holdsFreshLease(): boolean {
+    return (
+      this.#leading &&
+      leaseIsFresh({
+        renewedAt: this.#renewedAt,
+        now: this.#monotonic(),
+        renewDeadlineMs: this.#o.renewDeadlineMs,
+        maxClockRateSkew: this.#o.maxClockRateSkew,
+        marginMs: this.#o.freshnessMarginMs,
+      })
+    );
+  }
+
+  /**
+   * Asked before every write a leader makes. Throws LeaseLostError when the lease is not fresh,
+   * and then this replica has stopped leading for good: keepLeading() resolves 'lost' at once,
+   * and every later guard() throws too.
+   */
+  guard(): void {
+    if (this.holdsFreshLease()) return;
+    if (this.#leading || !this.#lost.signal.aborted) {
+      const last = this.#renewedAt;
+      this.#o.logger.error(
+        { sinceRenewalMs: last === undefined ? undefined : Math.round(this.#monotonic() - last) },
+        'the lease is no longer fresh; refusing to write and stepping down',
+      );
+    }
+    this.#leading = false;
+    this.#renewedAt = undefined;
+    this.#lost.abort();
+    throw new LeaseLostError('this replica no longer holds a fresh lease; nothing was written');
   }
 
   get isLeader(): boolean {
@@ -111,9 +166,11 @@ export class LeaderElector {
    */
   async keepLeading(): Promise<'lost' | 'stopped'> {
     const signal = this.#stop.signal;
+    const wake = AbortSignal.any([signal, this.#lost.signal]);
     let lastRenew = this.#clock.now();
     while (!signal.aborted) {
-      await sleep(this.#clock, this.#o.retryPeriodMs, signal).catch(() => {});
+      await sleep(this.#clock, this.#o.retryPeriodMs, wake).catch(() => {});
+      if (this.#lost.signal.aborted) return 'lost';
       if (signal.aborted) break;
       try {
         if (await this.#tryAcquireOrRenew()) {
@@ -122,6 +179,7 @@ export class LeaderElector {
         }
         this.#o.logger.error({ holder: this.#observed?.holder }, 'another replica took the lease');
         this.#leading = false;
+        this.#renewedAt = undefined;
         return 'lost';
       } catch (err) {
         this.#o.logger.warn({ err: (err as Error).message }, 'lease renewal failed');
@@ -129,6 +187,7 @@ export class LeaderElector {
       if (this.#clock.now() - lastRenew > this.#o.renewDeadlineMs) {
         this.#o.logger.error('could not renew the lease within the renew deadline; stepping down');
         this.#leading = false;
+        this.#renewedAt = undefined;
         return 'lost';
       }
     }
@@ -162,6 +221,8 @@ export class LeaderElector {
 
   async #tryAcquireOrRenew(): Promise<boolean> {
     const now = this.#clock.now();
+    // Freshness counts from before the request left, never from its answer.
+    const sentAt = this.#monotonic();
     const { name, namespace, identity } = this.#o;
     const leaseSeconds = Math.ceil(this.#o.leaseDurationMs / 1000);
     const current = await this.#api.read(name, namespace);
@@ -179,6 +240,7 @@ export class LeaderElector {
         },
       });
       this.#observe(this.#lease, now);
+      this.#renewedAt = sentAt;
       return true;
     }
     this.#observe(current, now);
@@ -201,6 +263,7 @@ export class LeaderElector {
       },
     });
     this.#observe(this.#lease, now);
+    this.#renewedAt = sentAt;
     return true;
   }
 

@@ -1,15 +1,26 @@
 // The ServerProvider port over the real VPS.org client: every call waits its turn in the shared
 // call budget (writes before observation), a 429 pauses the whole budget for its Retry-After,
-// and the client's camelCase models become the domain's ObservedServer.
+// and the client's camelCase models become the domain's ObservedServer. `beforeWrite` (the lease
+// guard) is asked when a write's turn comes, right before it is sent, not when it was queued.
 import { type CallBudget, callPriority } from '../runtime/index.ts';
 import type { ServerDetail, ServerSummary, VpsOrgClient } from '../vpsorg/index.ts';
 import { isNotFound } from '../vpsorg/index.ts';
 import type { ObservedServer } from './observed.ts';
 import type { ServerProvider } from './provider.ts';
 
-export function vpsOrgProvider(client: VpsOrgClient, budget: CallBudget): ServerProvider {
+export function vpsOrgProvider(
+  client: VpsOrgClient,
+  budget: CallBudget,
+  beforeWrite: () => void = () => {},
+): ServerProvider {
   const write = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
-    budget.run(fn, { priority: callPriority.write, signal });
+    budget.run(
+      () => {
+        beforeWrite();
+        return fn();
+      },
+      { priority: callPriority.write, signal },
+    );
   const observe = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
     budget.run(fn, { priority: callPriority.observe, signal });
   return {
