@@ -96,6 +96,11 @@ export interface StartOptions {
   apiServerArgs?: string[];
   /** copy both processes' output to this process's stderr as well as the log files */
   verbose?: boolean;
+  /**
+   * Write an audit log (JSON lines, one per finished request that writes: create, update,
+   * patch, delete) to `logs.audit`, so a test can tell which identity's writes were accepted.
+   */
+  auditLog?: boolean;
 }
 
 /** Client-side view of a control plane: identities, namespaces and compaction. */
@@ -123,9 +128,39 @@ export interface ControlPlane extends ControlPlaneClient, AsyncDisposable {
   startApiServer(): Promise<void>;
   /** kills everything and deletes the data dir; idempotent */
   stop(): Promise<void>;
-  /** the log files of etcd and kube-apiserver */
-  readonly logs: { etcd: string; apiServer: string };
+  /** the log files of etcd and kube-apiserver, and the audit log when `auditLog` was asked for */
+  readonly logs: { etcd: string; apiServer: string; audit?: string };
 }
+
+/** One entry of the API server's audit log (audit.k8s.io/v1 Event, the fields tests read). */
+export interface AuditEntry {
+  stage: string;
+  verb: string;
+  requestURI: string;
+  user: { username: string; groups?: string[] };
+  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
+  responseStatus?: { code?: number };
+  requestReceivedTimestamp: string;
+}
+
+/** Every entry of an audit log file written with `auditLog: true` (missing file: none). */
+export async function readAuditLog(file: string): Promise<AuditEntry[]> {
+  const text = await fsp.readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as AuditEntry);
+}
+
+/** Metadata level (no bodies: tokens never land in the log) for writes only; nothing else. */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived", "ResponseStarted"]
+rules:
+  - level: Metadata
+    verbs: ["create", "update", "patch", "delete", "deletecollection"]
+  - level: None
+`;
 
 // ---------------------------------------------------------------------------------------------
 // processes
@@ -503,7 +538,12 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   await fsp.writeFile(path.join(dataDir, 'owner.pid'), `${process.pid}\n`);
   const pkiDir = path.join(dataDir, 'pki');
   await fsp.mkdir(path.join(dataDir, 'kubeconfigs'), { recursive: true });
-  const logs = { etcd: path.join(dataDir, 'etcd.log'), apiServer: path.join(dataDir, 'kube-apiserver.log') };
+  const logs = {
+    etcd: path.join(dataDir, 'etcd.log'),
+    apiServer: path.join(dataDir, 'kube-apiserver.log'),
+    ...(opts.auditLog === true && { audit: path.join(dataDir, 'audit.log') }),
+  };
+  if (logs.audit !== undefined) await fsp.writeFile(path.join(dataDir, 'audit-policy.yaml'), AUDIT_POLICY);
 
   let etcd: ManagedProcess | undefined;
   let apiServer: ManagedProcess | undefined;
@@ -589,6 +629,15 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       // Nothing can reach 127.0.0.1 as a Service endpoint: skip the endpoint reconciler.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
+      ...(logs.audit === undefined
+        ? []
+        : [
+            `--audit-policy-file=${path.join(dataDir, 'audit-policy.yaml')}`,
+            `--audit-log-path=${logs.audit}`,
+            // Written before the answer is sent, so a test reading it after a reply sees the entry.
+            '--audit-log-mode=blocking',
+            '--audit-log-maxsize=0',
+          ]),
       ...(opts.apiServerArgs ?? []),
     ];
 

@@ -18,11 +18,11 @@ export interface ChaosWorld {
   readonly processes: OperatorProcess[];
   /** Operator processes that died of SIGKILL (crash points and test kills). */
   readonly deaths: number;
-  /** Arms the running operator: it kills itself at the first `point` it reaches. */
-  arm(point: CrashPoint): void;
+  /** Arms the running operator: it kills (or, with `pause`, stops) itself at the first `point` it reaches. */
+  arm(point: CrashPoint, how?: 'kill' | 'pause'): void;
   disarm(): void;
-  /** Starts one operator process and waits until its caches are synced. */
-  start(extraArgs?: string[]): Promise<OperatorProcess>;
+  /** Starts one operator process (as another identity: `kubeconfig`) and waits until its caches are synced. */
+  start(extraArgs?: string[], options?: { kubeconfig?: string }): Promise<OperatorProcess>;
   /** If the operator died, disarms and starts a new one; true when it had to. */
   ensureRunning(): Promise<boolean>;
   /** SIGKILL to the current operator, as `kill -9`. */
@@ -48,10 +48,10 @@ export async function startChaosWorld(options: ChaosWorldOptions = {}): Promise<
   let current: OperatorProcess | undefined;
   let deaths = 0;
 
-  const args = (extra: string[]) => [
+  const args = (extra: string[], asIdentity = kubeconfig) => [
     'run',
     '--kubeconfig',
-    kubeconfig,
+    asIdentity,
     ...testOperatorFlags(env.namespace, env.sim.apiBaseUrl),
     // Hung requests (provider-faults) must give up quickly.
     '--request-timeout',
@@ -69,14 +69,16 @@ export async function startChaosWorld(options: ChaosWorldOptions = {}): Promise<
     get deaths() {
       return deaths;
     },
-    arm(point) {
-      writeFileSync(armFile, `${point}:1`);
+    arm(point, how = 'kill') {
+      writeFileSync(armFile, `${point}:1:${how}`);
     },
     disarm() {
       writeFileSync(armFile, '');
     },
-    async start(extra = []) {
-      const p = startOperatorProcess(args(extra), { VPS_OPERATOR_CRASH_POINTS_FILE: armFile });
+    async start(extra = [], options = {}) {
+      const p = startOperatorProcess(args(extra, options.kubeconfig), {
+        VPS_OPERATOR_CRASH_POINTS_FILE: armFile,
+      });
       processes.push(p);
       void p.exited.then(() => {
         if (p.child.signalCode === 'SIGKILL') deaths++;

@@ -3,6 +3,7 @@
 // logged. Shared by the process tests and the reliability suite; reap() kills what is left.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
@@ -18,6 +19,12 @@ export interface OperatorProcess {
   logged(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** SIGKILL, as `kill -9`, and waits for the exit. */
   kill(): Promise<void>;
+  /** SIGSTOP: the process freezes where it is, as a frozen VM or a long GC pause would. */
+  pause(): void;
+  /** SIGCONT: a paused process carries on from where it stopped. */
+  resume(): void;
+  /** True while the process is stopped (by pause() or by stopping itself at a crash point). */
+  stopped(): boolean;
 }
 
 const live = new Set<OperatorProcess>();
@@ -66,6 +73,22 @@ export function startOperatorProcess(args: string[], env: Record<string, string>
     async kill() {
       if (proc.running()) child.kill('SIGKILL');
       await exited;
+    },
+    pause() {
+      if (proc.running()) child.kill('SIGSTOP');
+    },
+    resume() {
+      if (proc.running()) child.kill('SIGCONT');
+    },
+    stopped() {
+      if (!proc.running() || child.pid === undefined) return false;
+      try {
+        // /proc/<pid>/stat: "pid (comm) S …"; T is stopped by a signal.
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+      } catch {
+        return false;
+      }
     },
   };
   live.add(proc);
