@@ -28,7 +28,7 @@ export interface LeaderElectionOptions {
   monotonicNow?: () => number;
   /** Clock-rate difference between replicas that guard() tolerates. @default 0.1 */
   maxClockRateSkew?: number;
-  /** Taken off the end of the fresh window as well. @default 0 */
+  /** Taken off the end of the fresh window as well. @default retryPeriodMs */
   freshnessMarginMs?: number;
 }
 
@@ -88,8 +88,8 @@ export class LeaderElector {
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
       maxClockRateSkew: 0.1,
-      freshnessMarginMs: 0,
       ...options,
+      freshnessMarginMs: options.freshnessMarginMs ?? options.retryPeriodMs ?? 2_000,
     };
     this.#clock = options.clock ?? systemClock;
     this.#monotonic = options.monotonicNow ?? monotonicNow;
@@ -102,7 +102,7 @@ export class LeaderElector {
       leaseIsFresh({
         renewedAt: this.#renewedAt,
         now: this.#monotonic(),
-        renewDeadlineMs: this.#o.renewDeadlineMs,
+        leaseDurationMs: this.#o.leaseDurationMs,
         maxClockRateSkew: this.#o.maxClockRateSkew,
         marginMs: this.#o.freshnessMarginMs,
       })

@@ -1,4 +1,4 @@
-// The lease-freshness check every leader write asks first: fresh for renewDeadline (less the
+// The lease-freshness check every leader write asks first: fresh for leaseDuration (less the
 // tolerated clock-rate skew and a margin) from when the last renewal was sent, by the process's
 // monotonic clock; a clock that jumps forward (a process woken from SIGSTOP) or reads earlier
 // than the renewal fails it, and a failed check ends leadership for good.
@@ -9,15 +9,15 @@ import { ManualClock } from '../../src/runtime/clock.ts';
 import { LeaderElector, type LeaseApi } from '../../src/runtime/leader-election.ts';
 import { LeaseLostError, leaseIsFresh } from '../../src/runtime/lease-guard.ts';
 
-const window = { renewDeadlineMs: 4_000, maxClockRateSkew: 0.1, marginMs: 100 };
+const window = { leaseDurationMs: 4_000, maxClockRateSkew: 0.1, marginMs: 100 };
 
 describe('leaseIsFresh', () => {
   it.each([
     ['is fresh right after the renewal was sent', 1_000, 1_000, true],
-    ['is fresh just inside renewDeadline less skew and margin (3,500 ms)', 1_000, 4_499, true],
+    ['is fresh just inside leaseDuration less skew and margin (3,500 ms)', 1_000, 4_499, true],
     ['is stale at the end of that window', 1_000, 4_500, false],
-    ['is stale inside renewDeadline but within the skew margin', 1_000, 4_800, false],
-    ['is stale after a jump forward past the renew deadline (woken from SIGSTOP)', 1_000, 61_000, false],
+    ['is stale inside leaseDuration but within the skew margin', 1_000, 4_800, false],
+    ['is stale after a jump forward past the lease duration (woken from SIGSTOP)', 1_000, 61_000, false],
     ['is stale when the clock reads earlier than the renewal (a jump backwards)', 1_000, 999, false],
     ['is stale when the clock reads NaN', 1_000, Number.NaN, false],
   ])('%s', (_what, renewedAt, now, fresh) => {
@@ -92,7 +92,7 @@ describe('LeaderElector.guard', () => {
     expect(() => e.guard()).toThrow(LeaseLostError);
   });
 
-  it('refuses the first write after the monotonic clock jumped past the renew deadline, and ends leadership', async () => {
+  it('refuses the first write after the monotonic clock jumped past the lease duration, and ends leadership', async () => {
     const { e, jump } = elector();
     expect(await e.acquire()).toBe(true);
     const leading = e.keepLeading();
@@ -117,7 +117,8 @@ describe('LeaderElector.guard', () => {
     await e.acquire();
     expect(() => e.guard()).not.toThrow();
     // keepLeading() is not running: nothing renews, and time passes normally.
-    await pass(3_700);
+    // Fresh for 6,000 × 0.9 − 800 (the retry period) = 4,600 ms.
+    await pass(4_700);
     expect(() => e.guard()).toThrow(LeaseLostError);
   });
 
