@@ -1,0 +1,20 @@
+// kubelet, built from k8s.io/kubernetes as a library; the same shape as upstream's
+// cmd/kubelet/kubelet.go.
+package main
+
+import (
+	_ "vps-operator/test/node/internal/parentwatch" // exit with the harness
+
+	"context"
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"
+	_ "k8s.io/component-base/metrics/prometheus/clientgo"
+	_ "k8s.io/component-base/metrics/prometheus/version"
+	"k8s.io/kubernetes/cmd/kubelet/app"
+	"os"
+	_ "time/tzdata"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewKubeletCommand(context.Background())))
+}
