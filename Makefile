@@ -24,7 +24,7 @@ export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: help node deps controlplane build lint typecheck unit test dev run bench chaos clean image image-base image-tools
+.PHONY: help node deps controlplane kube-node node-tools build lint typecheck unit test dev run bench chaos e2e clean image image-base image-tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 16
@@ -45,6 +45,12 @@ node_modules/.installed: package-lock.json | $(NODE_BIN)/node
 
 controlplane: ## build kube-apiserver, etcd and kubectl from Go modules (cached by version)
 	bash test/controlplane/build.sh
+
+kube-node: ## build kubelet, kube-controller-manager, kube-scheduler and kube-proxy from Go modules (cached)
+	bash test/node/build.sh
+
+node-tools: ## containerd, runc, CNI plugins, iptables, conntrack for the e2e node (apt-get when missing)
+	bash test/node/tools.sh
 
 build: deps ## bundle src/ into dist/ with esbuild (what the image runs; bench runs it too)
 	rm -rf dist
@@ -86,6 +92,9 @@ bench: deps controlplane build ## benchmarks; writes bench/RESULTS.md
 chaos: deps controlplane ## the long reliability suite; writes test/chaos/RESULTS.md
 	rm -f test/chaos/RESULTS.md
 	CHAOS_LONG=1 vitest run --project integration test/chaos
+
+e2e: deps controlplane kube-node node-tools image ## deploy/ as pods on a one-node cluster (needs root; skips naming what is missing)
+	VPS_E2E=1 vitest run --project e2e
 
 clean: ## remove local build outputs (not the shared cache)
 	rm -rf node_modules .cache coverage dist

@@ -25,6 +25,22 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      // deploy/ as pods on a one-node cluster (test/e2e, `make e2e`): minutes long and root-only,
+      // so only when asked for, never in a plain `vitest run`.
+      ...(process.env.VPS_E2E === '1'
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'e2e',
+                include: ['test/e2e/**/*.test.ts'],
+                testTimeout: 600_000,
+                hookTimeout: 600_000,
+                maxWorkers: 1,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -101,6 +101,13 @@ export interface StartOptions {
    * patch, delete) to `logs.audit`, so a test can tell which identity's writes were accepted.
    */
   auditLog?: boolean;
+  /**
+   * Serve a node's pods (src/devcluster/node.ts): listen on every address, publish this one as
+   * the endpoint of the `kubernetes` Service (pods reach 10.0.0.1 through kube-proxy), and keep
+   * the ServiceAccount admission plugin (it mounts the token; kube-controller-manager creates
+   * the accounts it needs). Loopback cannot be a Service endpoint, hence a pod-reachable address.
+   */
+  podReachableAt?: string;
 }
 
 /** Client-side view of a control plane: identities, namespaces and compaction. */
@@ -165,7 +172,7 @@ rules:
 // ---------------------------------------------------------------------------------------------
 // processes
 
-class ManagedProcess {
+export class ManagedProcess {
   readonly child: ChildProcess;
   readonly tail: string[] = [];
   readonly exited: Promise<void>;
@@ -296,7 +303,7 @@ function isAlive(pid: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // networking helpers
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -610,8 +617,8 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     const apiArgs = [
       `--etcd-servers=${etcdEndpoint}`,
       `--secure-port=${securePort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${opts.podReachableAt ? '0.0.0.0' : '127.0.0.1'}`,
+      `--advertise-address=${opts.podReachableAt ?? '127.0.0.1'}`,
       `--cert-dir=${pkiDir}`,
       `--tls-cert-file=${pki('serving.crt')}`,
       `--tls-private-key-file=${pki('serving.key')}`,
@@ -623,11 +630,11 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
       // No controller-manager runs: pods would need a "default" ServiceAccount nobody creates.
-      '--disable-admission-plugins=ServiceAccount',
+      ...(opts.podReachableAt ? [] : ['--disable-admission-plugins=ServiceAccount']),
       // Faster start, and no request throttling in tests.
       '--enable-priority-and-fairness=false',
       // Nothing can reach 127.0.0.1 as a Service endpoint: skip the endpoint reconciler.
-      '--endpoint-reconciler-type=none',
+      `--endpoint-reconciler-type=${opts.podReachableAt ? 'lease' : 'none'}`,
       '--profiling=false',
       ...(logs.audit === undefined
         ? []
