@@ -343,7 +343,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     );
   }
   const fileValues = readConfigFile((parsed.values.config as string | undefined) ?? env.VPS_OPERATOR_CONFIG);
-  const config: Record<string, unknown> = {};
+  const config: Partial<Record<keyof OperatorConfig, unknown>> = {};
   for (const o of OPTIONS) {
     const fromFlag = parsed.values[o.flag];
     const fromEnv = env[envName(o.flag)];
@@ -363,7 +363,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       throw new UsageError(`invalid ${source} "${raw}": expected ${(err as Error).message}`);
     }
   }
-  return config as unknown as OperatorConfig;
+  return complete(config);
+}
+
+/**
+ * The configuration, once every option with a default has a value: each value came from its
+ * option's parser, so only a missing one can make it wrong (a bug in OPTIONS, not user input).
+ */
+function complete(config: Partial<Record<keyof OperatorConfig, unknown>>): OperatorConfig {
+  const missing = OPTIONS.filter((o) => o.default !== undefined && config[o.key] === undefined);
+  if (missing.length > 0) throw new Error(`no value for ${missing.map((o) => `--${o.flag}`).join(', ')}`);
+  return config as OperatorConfig;
 }
 
 function readConfigFile(path: string | undefined): Record<string, unknown> {

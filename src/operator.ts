@@ -35,7 +35,7 @@ import {
   VpsServerReconciler,
   type VpsServerReconcilerDeps,
 } from './vpsserver/reconcile.ts';
-import { GROUP, PLURAL, VERSION, type VpsServer } from './vpsserver/types.ts';
+import { GROUP, PLURAL, VERSION } from './vpsserver/types.ts';
 import { vpsOrgProvider } from './vpsserver/vpsorg-provider.ts';
 
 /** The instruments the operator feeds (src/metrics.ts implements them with prom-client). */
@@ -253,13 +253,7 @@ function eventRecorder(
     onError: (err, e) =>
       logger.warn({ reason: e.reason, err: (err as Error).message }, 'could not record event'),
   });
-  return (target, type, reason, message) =>
-    void events.record({
-      target: target as VpsServer & { metadata: { resourceVersion: string } },
-      type,
-      reason,
-      message,
-    });
+  return (target, type, reason, message) => void events.record({ target, type, reason, message });
 }
 
 function serversByState(accounts: Accounts): Map<string, number> {

@@ -53,7 +53,8 @@ export class ObservationCache {
   #listing: Promise<void> | undefined;
   #firstSnapshot: PromiseWithResolvers<void> = Promise.withResolvers<void>();
   #wantSoon = false;
-  #wake: (() => void) | undefined;
+  /** Resolved when a pass asks for a fresh look, to cut the list loop's sleep short. */
+  #wake = Promise.withResolvers<void>();
   #stop = new AbortController();
   #running = false;
 
@@ -110,7 +111,12 @@ export class ObservationCache {
 
   /** Asks for the next list on the short interval (a pass is waiting for something to change). */
   refreshSoon(): void {
+    this.#askSoon();
+  }
+
+  #askSoon(): void {
     this.#wantSoon = true;
+    this.#wake.resolve();
   }
 
   /** Overlays the provider's answer to one of our writes. */
@@ -118,7 +124,7 @@ export class ObservationCache {
     const prev = this.#entries.get(server.id);
     const merged = { ...prev?.server, ...server } as ObservedServer;
     this.#entries.set(server.id, { server: merged, localAt: this.#now(), detailAt: prev?.detailAt ?? 0 });
-    if (TRANSITIONAL_STATES.has(merged.state)) this.#wantSoon = true;
+    if (TRANSITIONAL_STATES.has(merged.state)) this.#askSoon();
   }
 
   /** Records that our DELETE succeeded: the server counts as deleting until a later list lacks it. */
@@ -130,7 +136,7 @@ export class ObservationCache {
       server: { ...prev.server, deleteRequested: true },
       localAt: this.#now(),
     });
-    this.#wantSoon = true;
+    this.#askSoon();
   }
 
   /** Reads the list now (joining one already under way) and merges it. */
@@ -151,7 +157,7 @@ export class ObservationCache {
 
   stop(): void {
     this.#stop.abort();
-    this.#wake?.();
+    this.#wake.resolve();
     this.#firstSnapshot.reject(new Error('observation stopped'));
   }
 
@@ -236,15 +242,21 @@ export class ObservationCache {
     }
   }
 
-  /** Sleeps, but wakes early (on the active interval) when a pass asks for a fresh look. */
+  /**
+   * Sleeps `ms`; when `wakeEarly`, a pass asking for a fresh look cuts the sleep to the active
+   * interval (never shorter, so lists stay at most one per active interval however often passes ask).
+   */
   async #sleepOrWake(ms: number, wakeEarly: boolean): Promise<void> {
-    const signal = this.#stop.signal;
-    const deadline = this.#now() + ms;
-    while (!signal.aborted && this.#now() < deadline) {
-      const step = Math.min(deadline - this.#now(), this.#activeMs);
-      await sleep(Math.max(step, 1), undefined, { signal }).catch(() => {});
-      if (wakeEarly && this.#wantSoon) return;
-    }
+    const startedAt = performance.now(); // real time: the sleeps below are real timers
+    const done = new AbortController();
+    const signal = AbortSignal.any([this.#stop.signal, done.signal]);
+    this.#wake = Promise.withResolvers<void>();
+    if (this.#wantSoon) this.#wake.resolve();
+    const full = sleep(Math.max(ms, 1), undefined, { signal }).catch(() => {});
+    await Promise.race(wakeEarly ? [full, this.#wake.promise] : [full]);
+    const left = startedAt + this.#activeMs - performance.now();
+    if (left > 0 && !signal.aborted) await sleep(left, undefined, { signal }).catch(() => {});
+    done.abort();
   }
 
   async #detailLoop(): Promise<void> {

@@ -340,18 +340,18 @@ function logDecision(log: Logger, action: Action, result: ActResult, durationMs:
 /** The key of a VpsServer from the informer and the server ids it names in status or spec. */
 function serverIdsNamedBy(raw: unknown): { key: string | undefined; ids: number[] } {
   if (typeof raw !== 'object' || raw === null) return { key: undefined, ids: [] };
-  const o = raw as Record<string, unknown>;
   const field = (part: unknown, name: string): unknown =>
-    typeof part === 'object' && part !== null ? (part as Record<string, unknown>)[name] : undefined;
-  const namespace = field(o.metadata, 'namespace');
-  const name = field(o.metadata, 'name');
+    typeof part === 'object' && part !== null ? Reflect.get(part, name) : undefined;
+  const metadata = field(raw, 'metadata');
+  const namespace = field(metadata, 'namespace');
+  const name = field(metadata, 'name');
   const key = keyOf({
     metadata: {
       ...(typeof namespace === 'string' && { namespace }),
       ...(typeof name === 'string' && { name }),
     },
   });
-  const ids = [field(o.status, 'serverId'), field(o.spec, 'serverId')].filter(
+  const ids = [field(field(raw, 'status'), 'serverId'), field(field(raw, 'spec'), 'serverId')].filter(
     (id): id is number => typeof id === 'number',
   );
   return { key, ids };

@@ -6,6 +6,7 @@
 import type { ObservedServer } from './observed.ts';
 import type { Action } from './plan.ts';
 import {
+  CONDITION_TYPES,
   type Condition,
   type ConditionType,
   SERVER_STATUS_FIELDS,
@@ -31,26 +32,40 @@ export interface ReportInput {
   now: string;
 }
 
-const ACTION_PROGRESS: Partial<Record<Action['type'], { reason: string; message: (a: Action) => string }>> = {
-  AddFinalizer: { reason: 'Initializing', message: () => 'Adding the finalizer' },
-  Create: { reason: 'Creating', message: () => 'Creating the server at VPS.org' },
-  Adopt: { reason: 'Adopting', message: (a) => `Adopting server ${'serverId' in a ? a.serverId : ''}` },
-  Update: {
-    reason: 'Updating',
-    message: (a) => `Updating ${a.type === 'Update' ? Object.keys(a.changes).join(', ') : ''}`,
-  },
-  Start: { reason: 'Starting', message: () => 'Starting the server' },
-  Stop: { reason: 'Stopping', message: () => 'Stopping the server' },
-  Reboot: { reason: 'Rebooting', message: () => 'Rebooting the server' },
-  RecordReboot: { reason: 'Rebooting', message: () => 'Recording the reboot request' },
-  Delete: { reason: 'Deleting', message: () => 'Deleting the server at VPS.org' },
-  RemoveFinalizer: { reason: 'Deleting', message: () => 'Removing the finalizer' },
-  ForgetServer: {
-    reason: 'Recreating',
-    message: (a) =>
-      `Server ${'serverId' in a ? a.serverId : ''} was deleted outside Kubernetes; recreating it`,
-  },
-};
+/** What the Reconciling and Ready conditions say while `action` is under way. */
+function progressOf(action: Action): { reason: string; message: string } {
+  switch (action.type) {
+    case 'AddFinalizer':
+      return { reason: 'Initializing', message: 'Adding the finalizer' };
+    case 'Create':
+      return { reason: 'Creating', message: 'Creating the server at VPS.org' };
+    case 'Adopt':
+      return { reason: 'Adopting', message: `Adopting server ${action.serverId}` };
+    case 'Update':
+      return { reason: 'Updating', message: `Updating ${Object.keys(action.changes).join(', ')}` };
+    case 'Start':
+      return { reason: 'Starting', message: 'Starting the server' };
+    case 'Stop':
+      return { reason: 'Stopping', message: 'Stopping the server' };
+    case 'Reboot':
+      return { reason: 'Rebooting', message: 'Rebooting the server' };
+    case 'RecordReboot':
+      return { reason: 'Rebooting', message: 'Recording the reboot request' };
+    case 'Delete':
+      return { reason: 'Deleting', message: 'Deleting the server at VPS.org' };
+    case 'RemoveFinalizer':
+      return { reason: 'Deleting', message: 'Removing the finalizer' };
+    case 'ForgetServer':
+      return {
+        reason: 'Recreating',
+        message: `Server ${action.serverId} was deleted outside Kubernetes; recreating it`,
+      };
+    case 'Wait':
+    case 'Nothing':
+    case 'Stalled':
+      return { reason: action.reason, message: action.message };
+  }
+}
 
 const READY_REASONS = new Set(['Available', 'Stopped', 'Observed']);
 
@@ -83,13 +98,7 @@ export function report({ vps, action, outcome, server, now }: ReportInput): VpsS
     const ready = READY_REASONS.has(action.reason);
     want.Ready = { status: ready ? 'True' : 'False', reason: action.reason, message: action.message };
   } else {
-    const progress =
-      action.type === 'Wait'
-        ? { reason: action.reason, message: action.message }
-        : {
-            reason: ACTION_PROGRESS[action.type]?.reason ?? 'Reconciling',
-            message: ACTION_PROGRESS[action.type]?.message(action) ?? '',
-          };
+    const progress = progressOf(action);
     want.Reconciling = { status: 'True', ...progress };
     want.Ready = { status: 'False', ...progress };
   }
@@ -101,9 +110,7 @@ export function report({ vps, action, outcome, server, now }: ReportInput): VpsS
       want.Ready = { status: 'False', reason: outcome.reason, message: outcome.message };
   }
 
-  status.conditions = (Object.keys(want) as ConditionType[]).map((type) =>
-    condition(vps, type, want[type], now),
-  );
+  status.conditions = CONDITION_TYPES.map((type) => condition(vps, type, want[type], now));
   return status;
 }
 
