@@ -176,6 +176,8 @@ function vpsOrgAccounts(
     concurrency: config.apiConcurrency,
     retryAfterMs: (err) =>
       isVpsApiError(err) && err.status === 429 ? (err.retryAfterMs ?? 1_000) : undefined,
+    // Without it the vps_provider_budget_* series stayed at zero (found by the alert rules test).
+    ...(metrics !== undefined && { metrics: metrics.budget }),
   });
   const providerLog = logger.child({ component: 'vpsorg' });
   const onCall = (accountId: string) => (e: CallEvent) => {
