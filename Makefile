@@ -106,4 +106,4 @@ clean: ## remove local build outputs (not the shared cache)
 # second run is a no-op. test/integration/{chart,alerts,argocd-health}.test.ts use them.
 .PHONY: tools
 tools: ## build helm, promtool and the Argo CD Lua health runner from Go modules (cached by version)
-	bash test/tools/build.sh helm luahealth monitoring-crds
+	bash test/tools/build.sh
