@@ -7,10 +7,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../src/devcluster/control-plane.ts';
+import {
+  accountsScenario,
+  BUDGET_SCENARIOS,
+  type BudgetResults,
+  type BudgetScenario,
+  type BudgetSettings,
+  formatBudgets,
+  neighbourScenario,
+  stormScenario,
+} from './budgets.ts';
 import { deploymentEnv } from './deployment-env.ts';
 import { formatReport } from './report.ts';
+import { mergeReport } from './report-merge.ts';
 import { runSuite, SCENARIOS, type Scenario, type SuiteSettings } from './suite.ts';
-import { COMPILED_CLI, prepareCluster } from './world.ts';
+import { COMPILED_CLI, prepareCluster, startWorld } from './world.ts';
 
 const HELP = `Usage: node bench/run.ts [flags]
 
@@ -20,7 +31,11 @@ known rate limit R, and writes the figures to a Markdown file.
 Flags:
   --n N[,N…]          numbers of VpsServers, one run each (default 100,1000)
   --long              add N = 10000
-  --only a[,b…]       scenarios to run: ${SCENARIOS.join(', ')} (default all)
+  --only a[,b…]       scenarios to run: ${[...SCENARIOS, ...BUDGET_SCENARIOS].join(', ')} (default all);
+                      a partial run replaces only its own sections of the report
+  --per-account N     servers per account in the accounts scenario (default 500)
+  --backlog N         the noisy namespace's servers in the neighbour scenario (default 3000)
+  --storm-seconds N   length of the 429 storm (default 60)
   --rate N            the provider's rate limit R and the operator's --api-rate, per second (default 10)
   --time-scale N      simulator clock speed-up during convergence (default 60)
   --steady-scale N    clock speed-up of the steady-state scenario (default 20)
@@ -43,7 +58,10 @@ async function main(): Promise<number> {
     options: {
       n: { type: 'string', default: '100,1000' },
       long: { type: 'boolean', default: false },
-      only: { type: 'string', default: SCENARIOS.join(',') },
+      only: { type: 'string', default: [...SCENARIOS, ...BUDGET_SCENARIOS].join(',') },
+      'per-account': { type: 'string', default: '500' },
+      backlog: { type: 'string', default: '3000' },
+      'storm-seconds': { type: 'string', default: '60' },
       rate: { type: 'string', default: '10' },
       'time-scale': { type: 'string', default: '60' },
       'steady-scale': { type: 'string', default: '20' },
@@ -68,13 +86,19 @@ async function main(): Promise<number> {
   };
   const ns = values.n.split(',').map((x) => positive('n', x.trim()));
   if (values.long && !ns.includes(10_000)) ns.push(10_000);
-  const only = new Set(
-    values.only.split(',').map((x) => {
-      const name = x.trim() as Scenario;
-      if (!SCENARIOS.includes(name))
-        throw new UsageError(`--only: unknown scenario "${x}" (${SCENARIOS.join(', ')})`);
-      return name;
-    }),
+  const chosen = values.only.split(',').map((x) => x.trim());
+  for (const name of chosen) {
+    if (
+      !(SCENARIOS as readonly string[]).includes(name) &&
+      !(BUDGET_SCENARIOS as readonly string[]).includes(name)
+    )
+      throw new UsageError(
+        `--only: unknown scenario "${name}" (${[...SCENARIOS, ...BUDGET_SCENARIOS].join(', ')})`,
+      );
+  }
+  const only = new Set(chosen.filter((x): x is Scenario => (SCENARIOS as readonly string[]).includes(x)));
+  const budgetOnly = new Set(
+    chosen.filter((x): x is BudgetScenario => (BUDGET_SCENARIOS as readonly string[]).includes(x)),
   );
   const settings: SuiteSettings = {
     ns,
@@ -101,26 +125,69 @@ async function main(): Promise<number> {
   await using cp = await startControlPlane();
   log(`control plane up in ${cp.startDurationMs} ms at ${cp.info.server}`);
   const operatorKubeconfig = await prepareCluster(cp);
-  const results = await runSuite(
-    {
-      cp,
-      operatorKubeconfig,
-      outDir: workDir,
-      cpuProf: values['cpu-prof'],
-      nodeOptions,
-      operatorEnv,
-      cli: COMPILED_CLI,
-    },
-    settings,
-    log,
-  );
+  const worldOptions = {
+    cp,
+    operatorKubeconfig,
+    outDir: workDir,
+    cpuProf: values['cpu-prof'],
+    nodeOptions,
+    operatorEnv,
+    cli: COMPILED_CLI,
+  };
+  const results = only.size > 0 ? await runSuite(worldOptions, settings, log) : undefined;
+  let budgetSection: string | undefined;
+  if (budgetOnly.size > 0) {
+    const b: BudgetSettings = {
+      only: budgetOnly,
+      ratePerSecond: settings.ratePerSecond,
+      provisioningWallMs: (settings.provisioningSeconds * 1000) / settings.timeScale,
+      perAccount: positive('per-account', values['per-account']),
+      backlog: positive('backlog', values.backlog),
+      neighbourSamples: 10,
+      stormMs: positive('storm-seconds', values['storm-seconds']) * 1000,
+    };
+    budgetSection = formatBudgets(await runBudgets(worldOptions, settings, b, log), b);
+  }
 
   const command = ['node bench/run.ts', ...process.argv.slice(2)].join(' ');
-  const report = formatReport(results, { command, started, finished: new Date(), nodeOptions, operatorEnv });
+  const fresh =
+    results === undefined
+      ? ''
+      : formatReport(results, { command, started, finished: new Date(), nodeOptions, operatorEnv });
+  const previous = existsSync(values.out) ? await fs.readFile(values.out, 'utf8') : '';
+  const budgetText =
+    budgetSection === undefined
+      ? ''
+      : `${budgetSection}\nMeasured ${started.toISOString().slice(0, 16)} UTC with \`${command}\`.\n`;
+  const report = mergeReport(previous, `${fresh}${fresh === '' ? '' : '\n'}${budgetText}`);
   await fs.writeFile(values.out, report);
   log(`wrote ${values.out}`);
   process.stdout.write(report);
   return 0;
+}
+
+/** The budget scenarios, on one world of their own. */
+async function runBudgets(
+  world: Parameters<typeof runSuite>[0],
+  s: SuiteSettings,
+  b: BudgetSettings,
+  log: (line: string) => void,
+): Promise<BudgetResults> {
+  const out: BudgetResults = { neighbour: [] };
+  await using w = await startWorld({
+    ...world,
+    ratePerSecond: s.ratePerSecond,
+    timeScale: s.timeScale,
+    provisioningSeconds: s.provisioningSeconds,
+    pageSize: s.pageSize,
+  });
+  if (b.only.has('neighbour')) {
+    out.neighbour.push(await neighbourScenario(w, b, false, log));
+    out.neighbour.push(await neighbourScenario(w, b, true, log));
+  }
+  if (b.only.has('storm')) out.storm = await stormScenario(w, b, log);
+  if (b.only.has('accounts')) out.accounts = await accountsScenario(w, b, log);
+  return out;
 }
 
 class UsageError extends Error {}

@@ -16,6 +16,11 @@ export interface OperatorConfig {
   requestTimeoutMs: number;
   apiRate: { requests: number; perMs: number };
   apiConcurrency: number;
+  // Provider budgets (issue 17): per account, fair between namespaces, shared across shards.
+  apiRateTotal?: { requests: number; perMs: number };
+  apiRateAdaptive: boolean;
+  apiRateShared: boolean;
+  apiFairness: boolean;
   workers: number;
   resyncMs: number;
   observeActiveMs: number;
@@ -176,7 +181,7 @@ export const OPTIONS: OptionSpec[] = [
     key: 'apiRate',
     flag: 'api-rate',
     form: 'N/duration',
-    help: 'provider call budget: at most N calls per interval, all accounts together',
+    help: 'provider call budget per account (API token): at most N calls per interval; a credentials Secret may set its own (annotation vps.org/api-rate)',
     default: '10/s',
     parse: parseRate,
   },
@@ -184,9 +189,42 @@ export const OPTIONS: OptionSpec[] = [
     key: 'apiConcurrency',
     flag: 'api-concurrency',
     form: 'N',
-    help: 'provider calls in flight at once',
+    help: 'per account: provider calls in flight at once',
     default: '4',
     parse: int(1, 256),
+  },
+  // — provider budgets (issue 17) —
+  {
+    key: 'apiRateTotal',
+    flag: 'api-rate-total',
+    form: 'N/duration',
+    help: 'optional cap on provider calls of all accounts together',
+    parse: parseRate,
+  },
+  {
+    key: 'apiRateAdaptive',
+    flag: 'api-rate-adaptive',
+    form: 'bool',
+    help: "on a 429, halve the account's rate and recover it slowly (AIMD), never above its rate",
+    default: 'true',
+    parse: bool,
+  },
+  {
+    key: 'apiFairness',
+    flag: 'api-fairness',
+    form: 'bool',
+    help: 'serve the namespaces sharing an account in turn; false: one line per account, first come first served (for comparison)',
+    default: 'true',
+    parse: bool,
+  },
+  {
+    key: 'apiRateShared',
+    flag: 'api-rate-shared',
+    form: '',
+    help: "shards that use the same token split the account's rate and its 429 pauses through Leases",
+    default: 'false',
+    parse: bool,
+    boolean: true,
   },
   {
     key: 'workers',

@@ -76,24 +76,39 @@ export function createMetrics(): OperatorMetricSet {
   });
   const throttled = new Counter({
     name: 'vps_provider_throttled_total',
-    help: '429 answers received from VPS.org',
+    help: '429 answers received from VPS.org, by account (first 12 hex of SHA-256 of its token)',
+    labelNames: ['account'],
     registers: r,
   });
   const budgetWait = new Histogram({
     name: 'vps_provider_budget_wait_seconds',
-    help: 'Time a provider call waited for the call budget',
+    help: "Time a provider call waited for its account's call budget",
+    labelNames: ['account'],
     buckets: LATENCY_BUCKETS,
     registers: r,
   });
   const budgetWaiting = new Gauge({
     name: 'vps_provider_budget_waiting',
-    help: 'Provider calls waiting for the call budget',
+    help: "Provider calls waiting for their account's call budget",
+    labelNames: ['account'],
+    registers: r,
+  });
+  const budgetWaitingByNamespace = new Gauge({
+    name: 'vps_provider_budget_namespace_waiting',
+    help: 'Provider calls waiting, by account and namespace (the flows the budget serves in turn)',
+    labelNames: ['account', 'namespace'],
     registers: r,
   });
   const budgetCalls = new Counter({
     name: 'vps_provider_budget_calls_total',
-    help: 'Calls through the budget by outcome (ok, error, throttled, aborted)',
-    labelNames: ['outcome'],
+    help: 'Calls through the budget by account and outcome (ok, error, throttled, aborted)',
+    labelNames: ['account', 'outcome'],
+    registers: r,
+  });
+  const budgetRate = new Gauge({
+    name: 'vps_provider_budget_rate',
+    help: "Calls per second an account's budget allows now (lowered by 429s and shard splits)",
+    labelNames: ['account'],
     registers: r,
   });
   const actions = new Counter({
@@ -152,17 +167,30 @@ export function createMetrics(): OperatorMetricSet {
         reconcileTime.observe({ controller }, seconds);
       },
     }),
-    budget: {
-      waiting: (n) => budgetWaiting.set(n),
-      waited: (s) => budgetWait.observe(s),
-      called: (outcome) => budgetCalls.inc({ outcome }),
+    budget: (account) => {
+      const shown = new Set<string>();
+      return {
+        waiting: (n) => budgetWaiting.set({ account }, n),
+        waited: (s) => budgetWait.observe({ account }, s),
+        called: (outcome) => budgetCalls.inc({ account, outcome }),
+        rate: (perSecond) => budgetRate.set({ account }, Number.isFinite(perSecond) ? perSecond : -1),
+        flows: (waiting) => {
+          // A namespace whose line emptied goes back to 0 rather than keeping its last depth.
+          for (const namespace of shown)
+            if (!waiting.has(namespace)) budgetWaitingByNamespace.set({ account, namespace }, 0);
+          for (const [namespace, n] of waiting) {
+            shown.add(namespace);
+            budgetWaitingByNamespace.set({ account, namespace }, n);
+          }
+        },
+      };
     },
-    providerCall: (e) => {
+    providerCall: (e, account) => {
       const code =
         e.status !== undefined ? String(e.status) : e.outcome === 'aborted' ? 'aborted' : 'network';
       providerCalls.inc({ endpoint: e.endpoint, code });
       providerLatency.observe({ endpoint: e.endpoint }, e.durationMs / 1000);
-      if (e.status === 429) throttled.inc();
+      if (e.status === 429) throttled.inc({ account });
     },
     action: (action, ok) => actions.inc({ action, result: ok ? 'ok' : 'error' }),
     setLeader: (leading) => leader.set(leading ? 1 : 0),

@@ -1,5 +1,6 @@
-// Assembles a running operator from its configuration, top to bottom: the provider side (one
-// call budget for every account, one observation per account), the Kubernetes side (informers,
+// Assembles a running operator from its configuration, top to bottom: the provider side (a
+// call budget per account, fair between namespaces and optionally split between shards; one
+// observation per account), the Kubernetes side (informers,
 // status writer, events, Secrets), the VpsServer controller fed by both, and a runtime Manager
 // that starts and stops them in order behind leader election. Wiring only: every decision
 // lives in src/vpsserver, every mechanism in src/runtime.
@@ -7,14 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { OperatorConfig } from './config.ts';
+import { type OperatorConfig, parseRate } from './config.ts';
 import { EventRecorder } from './k8s/events.ts';
 import { reuseConnections } from './k8s/kubeconfig.ts';
-import { SecretReader } from './k8s/secrets.ts';
+import { API_RATE_ANNOTATION, SecretReader } from './k8s/secrets.ts';
 import { CustomResourceWriter } from './k8s/vpsservers.ts';
 import {
-  CallBudget,
   type CallBudgetMetrics,
+  CallBudgets,
   ChannelSource,
   Controller,
   enqueueKeys,
@@ -24,11 +25,13 @@ import {
   leaseApi,
   Manager,
   type ReconcileMetrics,
+  ShardSplit,
   stripManagedFields,
   type WorkQueueMetrics,
+  withCallFlow,
 } from './runtime/index.ts';
 import { type CallEvent, isVpsApiError, VpsOrgClient } from './vpsorg/index.ts';
-import { Accounts } from './vpsserver/accounts.ts';
+import { Accounts, accountIdOf } from './vpsserver/accounts.ts';
 import { ServerOwners } from './vpsserver/owners.ts';
 import {
   type CredentialsResolver,
@@ -42,8 +45,9 @@ import { vpsOrgProvider } from './vpsserver/vpsorg-provider.ts';
 export interface OperatorMetrics {
   workQueue(name: string): WorkQueueMetrics;
   reconcile(controller: string): ReconcileMetrics;
-  budget: CallBudgetMetrics;
-  providerCall(event: CallEvent): void;
+  /** The budget instruments of one account (its hashed id as label). */
+  budget(account: string): CallBudgetMetrics;
+  providerCall(event: CallEvent, account: string): void;
   action(action: string, ok: boolean): void;
   setLeader(leading: boolean): void;
   setServersByStateSource(source: () => Map<string, number>): void;
@@ -81,13 +85,17 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
   const serversChanged = new ChannelSource<ServersChanged>((c: ServersChanged) =>
     owners.ownersOf(c.accountId, c.ids),
   );
-  const elector = config.leaderElect ? leaderElector(kc, config, logger) : undefined;
+  const identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
+  const elector = config.leaderElect ? leaderElector(kc, config, logger, identity) : undefined;
   // Fencing: every write to VPS.org and to Kubernetes first asks whether this replica still
   // holds a fresh lease (docs/reliability.md); one that was paused past it writes nothing.
   const leaseGuard = (): void => elector?.guard();
+  const { budgets, split } = providerBudgets(kc, config, deps, identity);
   const accounts = vpsOrgAccounts(
     config,
     deps,
+    budgets,
+    split,
     (accountId, ids) => serversChanged.send({ accountId, ids }),
     leaseGuard,
   );
@@ -101,7 +109,9 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
       { beforeWrite: leaseGuard },
     ),
     recordEvent: eventRecorder(kc, logger, leaseGuard),
-    credentials: credentialsResolver(new SecretReader(kc), config, deps.fallbackToken),
+    credentials: credentialsResolver(new SecretReader(kc), config, deps.fallbackToken, (token, rate) =>
+      budgets.setOverride(accountIdOf(token), rate),
+    ),
     accounts,
     owners,
     logger: logger.child({ controller: 'vpsserver' }),
@@ -112,11 +122,18 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
     },
     ...(metrics !== undefined && { onAction: (_key, action, ok) => metrics.action(action.type, ok) }),
   });
+  // Each pass's provider calls are its namespace's flow: namespaces sharing an account take
+  // turns in the budget, and in the work queue, or a backlog would wait there instead.
+  const fair = config.apiFairness;
   const controller = new Controller({
     name: 'vpsserver',
-    reconciler,
+    reconciler: {
+      reconcile: (key, signal) =>
+        withCallFlow(fair ? namespaceOf(key) : '', () => reconciler.reconcile(key, signal)),
+    },
     logger,
     workers: config.workers,
+    ...(fair && { flowOf: namespaceOf }),
     ...(metrics !== undefined && {
       metrics: { queue: metrics.workQueue('vpsserver'), reconcile: metrics.reconcile('vpsserver') },
     }),
@@ -137,8 +154,23 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
   });
   // Standby replicas keep their caches warm, so a take-over starts from a synced cache.
   for (const inf of informers) manager.addInformer(inf);
+  // The budget Leases are a leader's: a standby makes no calls, so it takes no share.
+  if (split !== undefined) {
+    manager.addController({
+      name: 'budget-shards',
+      start: () => void split.start(),
+      stop: () => split.stop(),
+    });
+  }
   manager.addController(controller);
-  manager.addRunnable({ name: 'vpsorg-observation', start: () => {}, stop: async () => accounts.stop() });
+  manager.addRunnable({
+    name: 'vpsorg-observation',
+    start: () => {},
+    stop: async () => {
+      accounts.stop();
+      budgets.close();
+    },
+  });
   // A leader is ready once it has seen VPS.org at least once; a standby once its cache is warm.
   manager.addReadyCheck(() =>
     manager.controllersStarted && noAccountObserved(accounts)
@@ -162,42 +194,78 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   };
 }
 
-/** One provider port and observation per VPS.org account, all behind one call budget. */
-function vpsOrgAccounts(
+/**
+ * The provider budgets: one per account (its own rate, 429 pause and learned rate), serving
+ * the namespaces that use it in turn; optionally a total over all accounts; and with
+ * --api-rate-shared the split of each account's rate between the shards using it.
+ */
+function providerBudgets(
+  kc: KubeConfig,
   config: OperatorConfig,
   { logger, metrics }: OperatorDeps,
-  onServersChanged: (accountId: string, ids: number[]) => void,
-  beforeWrite: () => void,
-): Accounts {
-  // One budget for every call of every account, paused as a whole by a 429.
-  const budget = new CallBudget({
-    perInterval: config.apiRate.requests,
+  identity: string,
+): { budgets: CallBudgets; split: ShardSplit | undefined } {
+  const perSecond = (r: { requests: number; perMs: number }) => (r.requests * 1000) / r.perMs;
+  let split: ShardSplit | undefined;
+  const budgets = new CallBudgets({
+    perSecond: perSecond(config.apiRate),
     intervalMs: config.apiRate.perMs,
+    ...(config.apiRateTotal !== undefined && { totalPerSecond: perSecond(config.apiRateTotal) }),
     concurrency: config.apiConcurrency,
+    adaptive: config.apiRateAdaptive,
     retryAfterMs: (err) =>
       isVpsApiError(err) && err.status === 429 ? (err.retryAfterMs ?? 1_000) : undefined,
     // Without it the vps_provider_budget_* series stayed at zero (found by the alert rules test).
-    ...(metrics !== undefined && { metrics: metrics.budget }),
+    ...(metrics !== undefined && { metricsFor: (account: string) => metrics.budget(account) }),
+    onThrottled: (account, ms) => split?.throttled(account, ms),
   });
+  if (config.apiRateShared) {
+    split = new ShardSplit({
+      kubeConfig: kc,
+      namespace: config.leaderElectionNamespace || 'default',
+      namePrefix: `${config.leaderElectionId}-budget`,
+      accountLabel: BUDGET_ACCOUNT_LABEL,
+      identity,
+      leaseDurationMs: config.leaseDurationMs,
+      onShare: (account, share) => budgets.setShare(account, share),
+      pause: (account, ms) => budgets.for(account).pauseFor(ms),
+      windowMs: config.apiRate.perMs,
+      logger,
+    });
+  }
+  return { budgets, split };
+}
+
+/** One provider port and observation per VPS.org account, each behind its account's budget. */
+function vpsOrgAccounts(
+  config: OperatorConfig,
+  { logger, metrics }: OperatorDeps,
+  budgets: CallBudgets,
+  split: ShardSplit | undefined,
+  onServersChanged: (accountId: string, ids: number[]) => void,
+  beforeWrite: () => void,
+): Accounts {
   const providerLog = logger.child({ component: 'vpsorg' });
   const onCall = (accountId: string) => (e: CallEvent) => {
     // Writes are rare and worth a line each; the periodic reads are debug noise.
     const level = e.endpoint === 'list' || e.endpoint === 'get' ? 'debug' : 'info';
     providerLog[level]({ account: accountId, ...e }, 'provider call');
-    metrics?.providerCall(e);
+    metrics?.providerCall(e, accountId);
   };
   return new Accounts({
-    providerFor: (token, accountId) =>
-      vpsOrgProvider(
+    providerFor: (token, accountId) => {
+      void split?.join(accountId);
+      return vpsOrgProvider(
         new VpsOrgClient({
           token,
           baseUrl: config.apiUrl,
           timeoutMs: config.requestTimeoutMs,
           onCall: onCall(accountId),
         }),
-        budget,
+        budgets.for(accountId),
         beforeWrite,
-      ),
+      );
+    },
     observation: {
       activeIntervalMs: config.observeActiveMs,
       restingIntervalMs: config.observeRestingMs,
@@ -233,11 +301,16 @@ function vpsServerInformers(
   );
 }
 
-function leaderElector(kc: KubeConfig, config: OperatorConfig, logger: Logger): LeaderElector {
+function leaderElector(
+  kc: KubeConfig,
+  config: OperatorConfig,
+  logger: Logger,
+  identity: string,
+): LeaderElector {
   return new LeaderElector(leaseApi(kc), {
     name: config.leaderElectionId,
     namespace: config.leaderElectionNamespace,
-    identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+    identity,
     leaseDurationMs: config.leaseDurationMs,
     renewDeadlineMs: Math.round(config.leaseDurationMs * (2 / 3)),
     retryPeriodMs: Math.max(200, Math.round(config.leaseDurationMs / 7.5)),
@@ -271,11 +344,25 @@ const noAccountObserved = (accounts: Accounts): boolean => {
   return all.length > 0 && all.every((a) => a.observation.snapshotAt === 0);
 };
 
-/** spec.credentialsSecretRef, else the operator's default Secret, else the fallback token. */
+/** Label of the budget Leases that names the account (its hashed id). */
+export const BUDGET_ACCOUNT_LABEL = 'budget.vps.org/account';
+
+/** The namespace of a `namespace/name` key ('' for a cluster-scoped one). */
+const namespaceOf = (key: string): string => {
+  const slash = key.indexOf('/');
+  return slash < 0 ? '' : key.slice(0, slash);
+};
+
+/**
+ * spec.credentialsSecretRef, else the operator's default Secret, else the fallback token. A
+ * Secret's `vps.org/api-rate` annotation sets its account's rate (`onRate`, calls per second;
+ * undefined: back to --api-rate); a malformed one is refused with the annotation named.
+ */
 function credentialsResolver(
   secrets: SecretReader,
   config: OperatorConfig,
   fallbackToken: string | undefined,
+  onRate: (token: string, perSecond: number | undefined) => void,
 ): CredentialsResolver {
   return async (vps) => {
     const ref = vps.spec.credentialsSecretRef;
@@ -283,9 +370,24 @@ function credentialsResolver(
       ref !== undefined ? { namespace: vps.metadata.namespace, ...ref } : config.defaultCredentialsSecret;
     if (where !== undefined) {
       const secret = await secrets.read(where.namespace, where.name, where.key);
-      return secret.ok
-        ? { check: { ok: true, version: secret.version }, token: secret.value }
-        : { check: secret };
+      if (!secret.ok) return { check: secret };
+      let rate: number | undefined;
+      if (secret.rate !== undefined) {
+        try {
+          const r = parseRate(secret.rate);
+          rate = (r.requests * 1000) / r.perMs;
+        } catch (err) {
+          return {
+            check: {
+              ok: false,
+              reason: 'CredentialsInvalid',
+              message: `Secret ${where.namespace}/${where.name} annotation ${API_RATE_ANNOTATION} "${secret.rate.slice(0, 40)}": expected ${(err as Error).message}; fix or remove the annotation`,
+            },
+          };
+        }
+      }
+      onRate(secret.value, rate);
+      return { check: { ok: true, version: secret.version }, token: secret.value };
     }
     if (fallbackToken !== undefined && fallbackToken !== '')
       return { check: { ok: true, version: 'env' }, token: fallbackToken };

@@ -5,11 +5,16 @@ import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { kubeRequest, segment } from '../runtime/index.ts';
 import { isForbidden, isNotFound } from './errors.ts';
 
+/** Annotation on a credentials Secret giving its account a rate of its own, e.g. `30/s`. */
+export const API_RATE_ANNOTATION = 'vps.org/api-rate';
+
 export type SecretValue =
   | {
       ok: true;
       value: string /** the Secret's resourceVersion: changes when the token may have */;
       version: string;
+      /** The Secret's API_RATE_ANNOTATION, unparsed, when it has one. */
+      rate?: string;
     }
   | { ok: false; reason: 'CredentialsNotFound' | 'CredentialsInvalid'; message: string };
 
@@ -70,7 +75,13 @@ export class SecretReader {
           reason: 'CredentialsInvalid',
           message: `${where} key "${key}" is empty; put the VPS.org API token there`,
         };
-      return { ok: true, value, version: secret.metadata?.resourceVersion ?? '' };
+      const rate = secret.metadata?.annotations?.[API_RATE_ANNOTATION];
+      return {
+        ok: true,
+        value,
+        version: secret.metadata?.resourceVersion ?? '',
+        ...(rate !== undefined && { rate }),
+      };
     } catch (err) {
       this.#cache.delete(`${namespace}/${name}/${key}`);
       if (isNotFound(err))

@@ -1,11 +1,23 @@
-// One shared budget for every call to an external API (built on p-queue): a sliding-window
-// rate, a concurrency cap, priorities (user writes before periodic observation) and a global
-// pause when the API says "retry after": no call starts before that deadline. Generic: the
-// caller's classifier, not this file, knows what a throttling answer looks like.
+// The budget for the calls to one external account (an API token), built on p-queue: a rate
+// that may change while calls wait (learned from throttling answers, AIMD-style, or split
+// between shards), a concurrency cap, an optional cap shared with other budgets (a total), a
+// pause when the API says "retry after", and a fair line: the highest priority first (user
+// writes before periodic observation), round-robin between flows (namespaces) at equal
+// priority. Generic: the caller's classifier, not this file, knows what a throttle looks like.
+//
+// What p-queue 10 gives and what it does not: concurrency, priorities, abort signals and pause
+// are its own, and its `queueClass` hook takes our fair line (fair-queue.ts). Its rate limit
+// (`intervalCap`/`interval`) is fixed at construction and private to one queue, and its
+// priority line is one FIFO per priority with no notion of whose call it is: so the rate lives
+// in StartPacer (start-pacer.ts), which pauses and restarts the queue, and fairness in the
+// queue class.
 
 import PQueue from 'p-queue';
+import { currentCallFlow } from './call-flow.ts';
 import { type Clock, systemClock, type Timer } from './clock.ts';
+import { FairQueue, type FairQueueOptions } from './fair-queue.ts';
 import { type CallBudgetMetrics, type CallOutcome, noCallBudgetMetrics } from './metrics-hooks.ts';
+import { StartPacer } from './start-pacer.ts';
 
 /** Conventional priorities; higher starts first, equal priorities keep their order. */
 export const callPriority = {
@@ -14,6 +26,18 @@ export const callPriority = {
   /** A periodic look at the provider's state: waits behind writes. */
   observe: 0,
 } as const;
+
+/** How the rate follows throttling answers: additive increase, multiplicative decrease. */
+export interface AdaptiveRate {
+  /** The rate is multiplied by this on a throttle. @default 0.5 */
+  decrease?: number;
+  /** After this long without a throttle (and with calls going through), the rate grows. @default 10000 */
+  recoverEveryMs?: number;
+  /** How much it grows each time, as a fraction of the configured rate. @default 0.1 */
+  recoverStep?: number;
+  /** Never below this many calls per second. @default 0.2 */
+  floorPerSecond?: number;
+}
 
 export interface CallBudgetOptions {
   /** Calls that may start within any `intervalMs` window. @default Infinity (no rate limit) */
@@ -28,7 +52,13 @@ export interface CallBudgetOptions {
    * pauses the whole budget. @default never pauses by itself (call pauseFor)
    */
   retryAfterMs?: (error: unknown) => number | undefined;
-  /** Timer for the pause; p-queue's own rate window uses the global timers. @default systemClock */
+  /** Learn the API's real limit from throttles; the rate never goes above `perInterval`. @default off */
+  adaptive?: AdaptiveRate | boolean;
+  /** A pacer shared with other budgets: no call starts while it is full either. @default none */
+  total?: StartPacer;
+  /** Told of every throttle this budget sees (e.g. to pause the other shards). @default none */
+  onThrottled?: (retryAfterMs: number) => void;
+  /** Timer for pauses and rate windows. @default systemClock */
   clock?: Clock;
   /** @default no metrics */
   metrics?: CallBudgetMetrics;
@@ -38,6 +68,11 @@ export interface CallOptions {
   /** Higher starts first. @default callPriority.observe */
   priority?: number;
   /**
+   * Whose call this is: calls of different flows at the same priority take turns.
+   * @default the flow of the work running now (withCallFlow), else ''
+   */
+  flow?: string;
+  /**
    * Abandons the call: removed from the line if it has not started (rejects with the reason);
    * if it has, `fn` should honour the same signal, because the slot is freed at once.
    */
@@ -45,30 +80,80 @@ export interface CallOptions {
 }
 
 export class CallBudget {
-  readonly #queue: PQueue;
+  readonly #line: FairQueue;
+  readonly #queue: PQueue<FairQueue, FairQueueOptions>;
   readonly #clock: Clock;
   readonly #metrics: CallBudgetMetrics;
   readonly #retryAfterMs: (error: unknown) => number | undefined;
+  readonly #onThrottled: ((ms: number) => void) | undefined;
+  readonly #pacer: StartPacer;
+  readonly #total: StartPacer | undefined;
+  readonly #unsubscribe: (() => void) | undefined;
+  /** The configured rate (calls/s): a share or override may lower it, AIMD stays below it. */
+  #limit: number;
+  /** What AIMD has learned (calls/s); the pacer runs at min(limit, learned). */
+  #learned: number;
+  readonly #adaptive: Required<AdaptiveRate> | undefined;
+  #lastChangeAt: number;
   #pausedUntil: number | undefined;
-  #resumeTimer: Timer | undefined;
+  #timer: Timer | undefined;
+  #timerAt = 0;
 
   constructor(options: CallBudgetOptions = {}) {
-    const perInterval = options.perInterval ?? Number.POSITIVE_INFINITY;
-    const rateLimited = Number.isFinite(perInterval);
-    this.#queue = new PQueue({
-      concurrency: options.concurrency ?? 8,
-      ...(rateLimited
-        ? { intervalCap: perInterval, interval: options.intervalMs ?? 1000, strict: true }
-        : {}),
-    });
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics ?? noCallBudgetMetrics;
     this.#retryAfterMs = options.retryAfterMs ?? (() => undefined);
+    this.#onThrottled = options.onThrottled;
+    const intervalMs = options.intervalMs ?? 1000;
+    this.#limit = ((options.perInterval ?? Number.POSITIVE_INFINITY) * 1000) / intervalMs;
+    this.#learned = this.#limit;
+    this.#pacer = new StartPacer(this.#limit, this.#clock, intervalMs);
+    this.#adaptive =
+      options.adaptive === undefined || options.adaptive === false
+        ? undefined
+        : {
+            decrease: 0.5,
+            recoverEveryMs: 10_000,
+            recoverStep: 0.1,
+            floorPerSecond: 0.2,
+            ...(options.adaptive === true ? {} : options.adaptive),
+          };
+    this.#lastChangeAt = this.#clock.now();
+    this.#total = options.total;
+    this.#unsubscribe = this.#total?.subscribe(() => this.#gate());
+    // p-queue makes its line itself; the subclass hands it back so the budget can read its flows.
+    let made: FairQueue | undefined;
+    const Line = class extends FairQueue {
+      constructor() {
+        super();
+        made = this;
+      }
+    };
+    this.#queue = new PQueue<FairQueue, FairQueueOptions>({
+      concurrency: options.concurrency ?? 8,
+      queueClass: Line,
+    });
+    this.#line = made as unknown as FairQueue;
+    // p-queue starts a call synchronously and says so before it looks at the next one, so a
+    // pause decided here holds the very next start.
+    this.#queue.addEventListener('active', () => {
+      this.#pacer.took();
+      this.#total?.took();
+      this.#gate();
+      this.#reportLine();
+    });
+    // A shared total may be full already.
+    this.#gate();
   }
 
   /** Calls waiting for their turn (including those held by a pause). */
   get waiting(): number {
     return this.#queue.size;
+  }
+
+  /** Calls waiting, by flow. */
+  waitingByFlow(): Map<string, number> {
+    return this.#line.sizes();
   }
 
   /** Calls running now. */
@@ -81,32 +166,59 @@ export class CallBudget {
     return this.#pausedUntil;
   }
 
+  /** Calls per second the budget lets start now (Infinity: no limit). */
+  get rate(): number {
+    return this.#pacer.perSecond;
+  }
+
+  /** The configured rate this budget never exceeds (calls per second). */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /**
+   * Sets the configured rate (an override for this account, or this shard's share of it).
+   * What AIMD learned is kept as a fraction of the old limit.
+   */
+  setLimit(perSecond: number): void {
+    if (perSecond === this.#limit) return;
+    const fraction = Number.isFinite(this.#limit) ? this.#learned / this.#limit : 1;
+    this.#limit = perSecond;
+    this.#learned = Number.isFinite(perSecond) ? perSecond * fraction : perSecond;
+    this.#applyRate();
+  }
+
   /** Runs `fn` when the budget allows; settles with its result or error. */
   async run<T>(fn: () => Promise<T>, options: CallOptions = {}): Promise<T> {
     const queuedAt = this.#clock.now();
     let startedAt: number | undefined;
     const call = async (): Promise<T> => {
-      startedAt = this.#clock.now();
-      this.#metrics.waited((startedAt - queuedAt) / 1000);
-      this.#metrics.waiting(this.#queue.size);
+      const started = this.#clock.now();
+      startedAt = started;
+      this.#metrics.waited((started - queuedAt) / 1000);
       try {
         const value = await fn();
-        this.#finished('ok', startedAt);
+        this.#finished('ok', started);
+        this.#recover();
         return value;
       } catch (err) {
-        this.#finished(this.#throttled(err) ? 'throttled' : 'error', startedAt);
+        this.#finished(this.#throttled(err, started) ? 'throttled' : 'error', started);
         throw err;
       }
     };
     const result = this.#queue.add(call, {
       priority: options.priority ?? callPriority.observe,
+      flow: options.flow ?? currentCallFlow() ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    this.#metrics.waiting(this.#queue.size);
+    this.#reportLine();
     try {
       return await result;
     } catch (err) {
-      if (startedAt === undefined) this.#finished('aborted', queuedAt);
+      if (startedAt === undefined) {
+        this.#finished('aborted', queuedAt);
+        this.#reportLine();
+      }
       throw err;
     }
   }
@@ -116,17 +228,11 @@ export class CallBudget {
    * A shorter pause never cuts a longer one short.
    */
   pauseFor(ms: number): void {
-    if (ms <= 0) return;
+    if (!(ms > 0)) return;
     const until = this.#clock.now() + ms;
     if (this.#pausedUntil !== undefined && until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
-    this.#queue.pause();
-    this.#resumeTimer?.cancel();
-    this.#resumeTimer = this.#clock.setTimer(ms, () => {
-      this.#pausedUntil = undefined;
-      this.#resumeTimer = undefined;
-      this.#queue.start();
-    });
+    this.#gate();
   }
 
   /** Resolves once nothing is waiting or running. */
@@ -134,11 +240,80 @@ export class CallBudget {
     return this.#queue.onIdle();
   }
 
-  #throttled(err: unknown): boolean {
+  /** Stops listening to a shared total (the budget is dropped). */
+  close(): void {
+    this.#unsubscribe?.();
+    this.#timer?.cancel();
+  }
+
+  /** Pauses the queue while anything forbids a start, and sets one timer for the earliest end. */
+  #gate(): void {
+    const now = this.#clock.now();
+    if (this.#pausedUntil !== undefined && this.#pausedUntil <= now) this.#pausedUntil = undefined;
+    const wait = Math.max(
+      this.#pausedUntil === undefined ? 0 : this.#pausedUntil - now,
+      this.#pacer.delay(),
+      this.#total?.delay() ?? 0,
+    );
+    if (wait <= 0) {
+      this.#cancelTimer();
+      this.#queue.start();
+      return;
+    }
+    this.#queue.pause();
+    const at = now + wait;
+    if (this.#timer !== undefined && this.#timerAt === at) return;
+    this.#cancelTimer();
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimer(wait, () => {
+      this.#timer = undefined;
+      this.#gate();
+    });
+  }
+
+  #cancelTimer(): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+
+  #throttled(err: unknown, startedAt: number): boolean {
     const ms = this.#retryAfterMs(err);
     if (ms === undefined || !(ms > 0)) return false;
     this.pauseFor(ms);
+    this.#onThrottled?.(ms);
+    // A throttle of a call that started before the last slow-down says nothing of the new rate:
+    // the calls of one burst all come back 429 together and must count as one.
+    if (this.#adaptive !== undefined && startedAt >= this.#lastChangeAt) {
+      const floor = Math.min(this.#adaptive.floorPerSecond, this.#limit);
+      this.#learned = Math.max(
+        floor,
+        Math.min(this.#learned, this.#pacer.perSecond) * this.#adaptive.decrease,
+      );
+      this.#lastChangeAt = this.#clock.now();
+      this.#applyRate();
+    }
     return true;
+  }
+
+  #recover(): void {
+    const a = this.#adaptive;
+    if (a === undefined || this.#learned >= this.#limit) return;
+    const now = this.#clock.now();
+    if (now - this.#lastChangeAt < a.recoverEveryMs) return;
+    this.#learned = Math.min(this.#limit, this.#learned + this.#limit * a.recoverStep);
+    this.#lastChangeAt = now;
+    this.#applyRate();
+  }
+
+  #applyRate(): void {
+    this.#pacer.setRate(Math.min(this.#limit, this.#learned));
+    this.#metrics.rate?.(this.#pacer.perSecond);
+    this.#gate();
+  }
+
+  #reportLine(): void {
+    this.#metrics.waiting(this.#queue.size);
+    this.#metrics.flows?.(this.#line.sizes());
   }
 
   #finished(outcome: CallOutcome, since: number): void {

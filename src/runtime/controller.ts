@@ -29,6 +29,8 @@ export interface ControllerOptions {
   metrics?: { queue?: WorkQueueMetrics; reconcile?: ReconcileMetrics };
   /** @default systemClock */
   clock?: Clock;
+  /** Due keys of different flows (e.g. namespaces) take turns; see WorkQueueOptions.flowOf. @default FIFO */
+  flowOf?: (key: string) => string;
 }
 
 export class Controller {
@@ -56,6 +58,7 @@ export class Controller {
       clock: this.#clock,
       ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
       ...(options.metrics?.queue === undefined ? {} : { metrics: options.metrics.queue }),
+      ...(options.flowOf === undefined ? {} : { flowOf: options.flowOf }),
     });
   }
 

@@ -3,7 +3,15 @@
 // everything else in src/runtime is an implementation detail of these. Unit tests of a
 // runtime module import that module directly.
 
-export { CallBudget, type CallBudgetOptions, type CallOptions, callPriority } from './call-budget.ts';
+export {
+  type AdaptiveRate,
+  CallBudget,
+  type CallBudgetOptions,
+  type CallOptions,
+  callPriority,
+} from './call-budget.ts';
+export { CallBudgets, type CallBudgetsOptions } from './call-budgets.ts';
+export { currentCallFlow, withCallFlow } from './call-flow.ts';
 export { ChannelSource, type Source } from './channel-source.ts';
 export { type Clock, ManualClock, sleep, systemClock, type Timer } from './clock.ts';
 export { Controller, type ControllerOptions } from './controller.ts';
@@ -51,5 +59,6 @@ export {
   type RateLimiter,
 } from './rate-limiters.ts';
 export { done, type Reconciler, type Result, requeueAfter } from './reconciler.ts';
+export { LeaseLiveness, ShardSplit, type ShardSplitOptions, shareOf } from './shard-split.ts';
 export { type RunOptions, runUntilSignalled, type SignalSource } from './signals.ts';
 export { WorkQueue, type WorkQueueOptions } from './work-queue.ts';

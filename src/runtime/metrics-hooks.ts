@@ -39,6 +39,10 @@ export interface CallBudgetMetrics {
   waited(seconds: number): void;
   /** A call finished (or was abandoned while waiting: `aborted`). */
   called(outcome: CallOutcome, seconds: number): void;
+  /** The calls per second the budget allows now (it moves with throttles and shard splits). */
+  rate?(perSecond: number): void;
+  /** Calls waiting, by flow (namespace); a flow that is not listed has none. */
+  flows?(waiting: ReadonlyMap<string, number>): void;
 }
 
 export const noWorkQueueMetrics: WorkQueueMetrics = {

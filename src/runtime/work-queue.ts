@@ -1,7 +1,9 @@
 // The controller's work queue with client-go workqueue semantics: a key is never handed to two
 // workers at once, adding a queued key does nothing, adding a key that is being processed
 // marks it dirty so it runs once more after; plus delayed adds (earliest wins) and per-key
-// rate-limited retries. Written by hand because no npm library has these semantics.
+// rate-limited retries. Written by hand because no npm library has these semantics. With
+// `flowOf`, keys due at once are handed out round-robin between flows (e.g. namespaces), so
+// one namespace's 3,000 new keys cannot hold another's single change behind them.
 
 import { type Clock, systemClock } from './clock.ts';
 import { DelayedAdds } from './delayed-adds.ts';
@@ -15,6 +17,11 @@ export interface WorkQueueOptions {
   clock?: Clock;
   /** @default no metrics */
   metrics?: WorkQueueMetrics;
+  /**
+   * The flow a key belongs to (e.g. its namespace): due keys of different flows take turns.
+   * @default one flow: first in, first out
+   */
+  flowOf?: (key: string) => string;
 }
 
 /** First-in first-out keys with O(1) take; the consumed prefix is dropped once it is large. */
@@ -42,13 +49,53 @@ class KeyFifo {
   }
 }
 
+/** One KeyFifo per flow, served in turn; a flow with no keys leaves the rotation. */
+class FairKeys {
+  readonly #flowOf: (key: string) => string;
+  readonly #fifos = new Map<string, KeyFifo>();
+  /** Flows with keys, in turn order; the next to serve is the first. */
+  readonly #turns = new KeyFifo();
+  #length = 0;
+
+  constructor(flowOf: (key: string) => string) {
+    this.#flowOf = flowOf;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(key: string): void {
+    const flow = this.#flowOf(key);
+    let fifo = this.#fifos.get(flow);
+    if (fifo === undefined) {
+      fifo = new KeyFifo();
+      this.#fifos.set(flow, fifo);
+      this.#turns.push(flow);
+    }
+    fifo.push(key);
+    this.#length++;
+  }
+
+  shift(): string | undefined {
+    const flow = this.#turns.shift();
+    if (flow === undefined) return undefined;
+    const fifo = this.#fifos.get(flow) as KeyFifo;
+    const key = fifo.shift() as string;
+    this.#length--;
+    if (fifo.length > 0) this.#turns.push(flow);
+    else this.#fifos.delete(flow);
+    return key;
+  }
+}
+
 export class WorkQueue {
   readonly #clock: Clock;
   readonly #metrics: WorkQueueMetrics;
   readonly #rateLimiter: RateLimiter;
   readonly #delayed: DelayedAdds;
   /** Keys in the order they will be handed out; each is also in #dirty and not in #processing. */
-  readonly #queue = new KeyFifo();
+  readonly #queue: KeyFifo | FairKeys;
   /** Keys that need a pass: queued, or being processed and added again meanwhile. */
   readonly #dirty = new Set<string>();
   readonly #processing = new Set<string>();
@@ -62,6 +109,7 @@ export class WorkQueue {
   constructor(options: WorkQueueOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics ?? noWorkQueueMetrics;
+    this.#queue = options.flowOf === undefined ? new KeyFifo() : new FairKeys(options.flowOf);
     this.#rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter({ clock: this.#clock });
     this.#delayed = new DelayedAdds(this.#clock, (key) => this.add(key));
   }

@@ -88,6 +88,47 @@ export interface CallOptions {
   schedule?: <T>(request: () => Promise<T>) => Promise<T>;
 }
 
+/** Options of a list call. */
+export interface ListCallOptions extends CallOptions {
+  /**
+   * Where an earlier attempt of the same list got to: the call goes on from its next page and
+   * returns the servers of the earlier pages too. The caller decides how long a cursor may be
+   * reused (a provider keeps its `next` URLs valid for a while). @default start at page 1
+   */
+  resume?: ListCursor;
+}
+
+/** The place of a paged list between attempts: pages read, servers seen, the next page. */
+export class ListCursor {
+  first: string | undefined;
+  next: URL | undefined;
+  readonly visited = new Set<string>();
+  readonly servers = new Map<number, ServerSummary>();
+  /** Pages read so far by this list (over all attempts). */
+  pages = 0;
+
+  /** Whether the next call goes on from a page after the first. */
+  get resuming(): boolean {
+    return this.next !== undefined && this.pages > 0;
+  }
+
+  reset(first: URL): void {
+    this.first = first.href;
+    this.next = first;
+    this.visited.clear();
+    this.servers.clear();
+    this.pages = 0;
+  }
+
+  /** Marks the list done: the next call with this cursor starts a new list. */
+  finished(): void {
+    this.next = undefined;
+    this.visited.clear();
+    this.servers.clear();
+    this.pages = 0;
+  }
+}
+
 /** One exchange: where, what to send, and how to read a 2xx body (none: the body is ignored). */
 interface Exchange<T> {
   site: CallSite;
@@ -130,33 +171,54 @@ export class VpsOrgClient {
 
   /**
    * Every server of the account (`GET /servers/`), following `next` across pages. A server seen
-   * on two pages (the list shifted while we paged) is returned once.
+   * on two pages (the list shifted while we paged) is returned once. With `options.resume`, a
+   * list that failed on a page goes on from that page on the next call instead of starting
+   * over: against a provider whose limit is below our rate, a list of many pages would
+   * otherwise draw a 429 on some page every time and never end.
    */
-  async listServers(filter: ServerListFilter = {}, options: CallOptions = {}): Promise<ServerSummary[]> {
+  async listServers(filter: ServerListFilter = {}, options: ListCallOptions = {}): Promise<ServerSummary[]> {
     const site: CallSite = { endpoint: 'list', method: 'GET' };
-    const visited = new Set<string>();
-    const byId = new Map<number, ServerSummary>();
-    let url: URL | undefined = this.#url('servers/');
-    if (filter.status !== undefined) url.searchParams.set('status', filter.status);
-    if (filter.location !== undefined) url.searchParams.set('location', filter.location);
-    while (url !== undefined) {
-      if (visited.size >= this.#maxListPages) {
-        throw invalidResponse(site, 200, `the list did not end after ${visited.size} pages`, [this.#token]);
-      }
-      const pageUrl: URL = url;
-      visited.add(pageUrl.href);
-      const page = await this.#call(
-        {
-          site,
-          url: pageUrl,
-          read: (json) => this.#withNextPage(decodeServerListPage(json), pageUrl, visited),
-        },
-        options,
-      );
-      for (const server of page.results) if (!byId.has(server.id)) byId.set(server.id, server);
-      url = page.nextUrl;
+    const first = this.#url('servers/');
+    if (filter.status !== undefined) first.searchParams.set('status', filter.status);
+    if (filter.location !== undefined) first.searchParams.set('location', filter.location);
+    const cursor = options.resume;
+    // A cursor of another list (filter) or one that finished starts again.
+    if (cursor !== undefined && (cursor.first !== first.href || cursor.next === undefined)) {
+      cursor.reset(first);
     }
-    return [...byId.values()];
+    const place = cursor ?? new ListCursor();
+    if (place.first === undefined) place.reset(first);
+    while (place.next !== undefined) {
+      if (place.visited.size >= this.#maxListPages) {
+        throw invalidResponse(site, 200, `the list did not end after ${place.visited.size} pages`, [
+          this.#token,
+        ]);
+      }
+      const pageUrl: URL = place.next;
+      place.visited.add(pageUrl.href);
+      let page: ServerListPage & { nextUrl: URL | undefined };
+      try {
+        page = await this.#call(
+          {
+            site,
+            url: pageUrl,
+            read: (json) => this.#withNextPage(decodeServerListPage(json), pageUrl, place.visited),
+          },
+          options,
+        );
+      } catch (err) {
+        // Only a page that was read moves the cursor: a failed one is asked for again.
+        place.visited.delete(pageUrl.href);
+        throw err;
+      }
+      for (const server of page.results)
+        if (!place.servers.has(server.id)) place.servers.set(server.id, server);
+      place.pages++;
+      place.next = page.nextUrl;
+    }
+    const all = [...place.servers.values()];
+    place.finished();
+    return all;
   }
 
   /** One server in detail (`GET /servers/{id}/`). */

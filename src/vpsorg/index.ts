@@ -7,6 +7,8 @@ export {
   DEFAULT_MAX_LIST_PAGES,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_USER_AGENT,
+  type ListCallOptions,
+  ListCursor,
   VpsOrgClient,
   type VpsOrgClientOptions,
 } from './client.ts';

@@ -6,6 +6,11 @@ import { createHash } from 'node:crypto';
 import { ObservationCache, type ObservationCacheOptions } from './observation-cache.ts';
 import type { ServerProvider } from './provider.ts';
 
+/** The id of the account of `token`: the first 12 hex digits of SHA-256(token), never the token. */
+export function accountIdOf(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 12);
+}
+
 export interface Account {
   /** Short, non-reversible id for logs and metrics: the first 12 hex digits of SHA-256(token). */
   id: string;
@@ -40,7 +45,7 @@ export class Accounts {
       const provider = this.#options.providerFor(token, id);
       const observation = new ObservationCache(
         {
-          listServers: (s, onFirstRequest) => provider.listServers(s, onFirstRequest),
+          listServers: (s, onFirstRequest, resume) => provider.listServers(s, onFirstRequest, resume),
           getServer: (sid, s) => provider.getServer(sid, s),
         },
         {

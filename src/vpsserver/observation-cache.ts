@@ -5,13 +5,19 @@
 // come from GETs paced by a fixed per-minute allowance, shared round-robin by tracked servers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ObservedServer, TRANSITIONAL_STATES } from './observed.ts';
+import type { ListResume } from './provider.ts';
 
 export interface ObservationSource {
   /**
    * Every server of the account (all pages). Calls `onFirstRequest` when the first page is
    * really requested, which may be long after the call if the request waits for a budget.
+   * With `resume`, goes on from the page where the attempt with the same object failed.
    */
-  listServers(signal: AbortSignal, onFirstRequest?: () => void): Promise<ObservedServer[]>;
+  listServers(
+    signal: AbortSignal,
+    onFirstRequest?: () => void,
+    resume?: ListResume,
+  ): Promise<ObservedServer[]>;
   /** One server in detail; undefined when it does not exist. */
   getServer(id: number, signal: AbortSignal): Promise<ObservedServer | undefined>;
 }
@@ -21,6 +27,11 @@ export interface ObservationCacheOptions {
   activeIntervalMs?: number;
   /** List interval at rest. Default 60 s. */
   restingIntervalMs?: number;
+  /**
+   * How long a list that failed on a page may be resumed from that page (the provider's page
+   * links stay valid for a while); older, it starts again at page 1. Default 60 s.
+   */
+  resumeWithinMs?: number;
   /** Detail GETs per minute for this account, shared by all tracked servers. Default 6. */
   detailReadsPerMinute?: number;
   /** Called with the ids whose observable state changed (appeared, changed, vanished). */
@@ -51,6 +62,9 @@ export class ObservationCache {
   #snapshotAt = 0;
   #listFailure: unknown;
   #listing: Promise<void> | undefined;
+  readonly #resumeWithinMs: number;
+  /** A list that failed part-way: where it got to, and when its first page was requested. */
+  #resume: { place: ListResume; startedAt: number | undefined; failedAt: number } | undefined;
   #firstSnapshot: PromiseWithResolvers<void> = Promise.withResolvers<void>();
   #wantSoon = false;
   /** Resolved when a pass asks for a fresh look, to cut the list loop's sleep short. */
@@ -62,6 +76,7 @@ export class ObservationCache {
     this.#source = source;
     this.#activeMs = options.activeIntervalMs ?? 5_000;
     this.#restingMs = options.restingIntervalMs ?? 60_000;
+    this.#resumeWithinMs = options.resumeWithinMs ?? 60_000;
     this.#detailEveryMs = 60_000 / Math.max(options.detailReadsPerMinute ?? 6, 0.001);
     this.#onChange = options.onChange ?? (() => {});
     this.#onError = options.onError ?? (() => {});
@@ -166,16 +181,30 @@ export class ObservationCache {
     // budget must not count as older than it is, or it could not replace the overlays of the
     // writes it waited for (a server would look "provisioning" until the next list).
     const calledAt = this.#now();
-    let startedAt: number | undefined;
+    // A list that failed on a page goes on from that page (else a provider whose limit is
+    // below our rate could fail some page of a long list every time: a livelock). It is then
+    // as old as the first page of its first attempt.
+    const earlier =
+      this.#resume !== undefined && calledAt - this.#resume.failedAt <= this.#resumeWithinMs
+        ? this.#resume
+        : undefined;
+    const place: ListResume = earlier?.place ?? {};
+    let startedAt = earlier?.startedAt;
     let listed: ObservedServer[];
     try {
-      listed = await this.#source.listServers(this.#stop.signal, () => {
-        startedAt ??= this.#now();
-      });
+      listed = await this.#source.listServers(
+        this.#stop.signal,
+        () => {
+          startedAt ??= this.#now();
+        },
+        place,
+      );
     } catch (err) {
       this.#listFailure = err;
+      this.#resume = { place, startedAt, failedAt: this.#now() };
       throw err;
     }
+    this.#resume = undefined;
     this.#listFailure = undefined;
     this.#merge(listed, startedAt ?? calledAt);
     this.#firstSnapshot.resolve();

@@ -6,9 +6,24 @@
 import type { CreateServerRequest, PatchServerRequest } from '../vpsorg/index.ts';
 import type { ObservedServer } from './observed.ts';
 
+/**
+ * Where a paged list got to, kept by the caller between attempts so a list that failed on a
+ * page goes on from there (the provider fills `place`; the caller only keeps or drops it).
+ */
+export interface ListResume {
+  place?: unknown;
+}
+
 export interface ServerProvider {
-  /** Every server (all pages); `onFirstRequest` is called when the first page is actually requested. */
-  listServers(signal: AbortSignal, onFirstRequest?: () => void): Promise<ObservedServer[]>;
+  /**
+   * Every server (all pages); `onFirstRequest` is called when the first page is actually
+   * requested. With `resume`, goes on from where a failed attempt with the same object stopped.
+   */
+  listServers(
+    signal: AbortSignal,
+    onFirstRequest?: () => void,
+    resume?: ListResume,
+  ): Promise<ObservedServer[]>;
   getServer(id: number, signal: AbortSignal): Promise<ObservedServer | undefined>;
   createServer(request: CreateServerRequest, signal: AbortSignal): Promise<ObservedServer>;
   /** PATCH with only the changed fields; returns what is known of the server afterwards. */

@@ -1,12 +1,16 @@
-// The ServerProvider port over the real VPS.org client: every call waits its turn in the shared
-// call budget (writes before observation), a 429 pauses the whole budget for its Retry-After,
-// and the client's camelCase models become the domain's ObservedServer. `beforeWrite` (the lease
-// guard) is asked when a write's turn comes, right before it is sent, not when it was queued.
+// The ServerProvider port over the real VPS.org client: every call waits its turn in its
+// account's call budget (writes before observation, namespaces in turn), a 429 pauses that
+// budget for its Retry-After, and the client's camelCase models become the domain's
+// ObservedServer. `beforeWrite` (the lease guard) is asked when a write's turn comes, right
+// before it is sent, not when it was queued.
 import { type CallBudget, callPriority } from '../runtime/index.ts';
 import type { ServerDetail, ServerSummary, VpsOrgClient } from '../vpsorg/index.ts';
-import { isNotFound } from '../vpsorg/index.ts';
+import { isNotFound, ListCursor } from '../vpsorg/index.ts';
 import type { ObservedServer } from './observed.ts';
-import type { ServerProvider } from './provider.ts';
+import type { ListResume, ServerProvider } from './provider.ts';
+
+/** The budget flow of the account's list and detail reads. */
+export const OBSERVATION_FLOW = '(observation)';
 
 export function vpsOrgProvider(
   client: VpsOrgClient,
@@ -21,17 +25,20 @@ export function vpsOrgProvider(
       },
       { priority: callPriority.write, signal },
     );
+  // Observation serves every namespace of the account: a flow of its own, not the namespace of
+  // whichever pass happened to start the account's observation loop.
   const observe = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
-    budget.run(fn, { priority: callPriority.observe, signal });
+    budget.run(fn, { priority: callPriority.observe, flow: OBSERVATION_FLOW, signal });
   return {
     // Each page is one call of the budget: counted as one, a 100-page list would burst past
     // the provider's limit and draw 429s.
-    listServers: (signal, onFirstRequest) =>
+    listServers: (signal, onFirstRequest, resume) =>
       client
         .listServers(
           {},
           {
             signal,
+            ...(resume !== undefined && { resume: cursorOf(resume) }),
             schedule: (request) =>
               observe(() => {
                 onFirstRequest?.();
@@ -76,6 +83,11 @@ export function vpsOrgProvider(
       }
     },
   };
+}
+
+function cursorOf(resume: ListResume): ListCursor {
+  if (!(resume.place instanceof ListCursor)) resume.place = new ListCursor();
+  return resume.place as ListCursor;
 }
 
 function fromSummary(s: ServerSummary): ObservedServer {

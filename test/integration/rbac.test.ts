@@ -53,6 +53,10 @@ describe('the operator ServiceAccount', () => {
     ['get', 'leases', { group: 'coordination.k8s.io', namespace: 'vps-operator-system' }],
     ['create', 'leases', { group: 'coordination.k8s.io', namespace: 'vps-operator-system' }],
     ['update', 'leases', { group: 'coordination.k8s.io', namespace: 'vps-operator-system' }],
+    ['list', 'leases', { group: 'coordination.k8s.io', namespace: 'vps-operator-system' }],
+    ['watch', 'leases', { group: 'coordination.k8s.io', namespace: 'vps-operator-system' }],
+    ['patch', 'leases', { group: 'coordination.k8s.io', namespace: 'vps-operator-system' }],
+    ['delete', 'leases', { group: 'coordination.k8s.io', namespace: 'vps-operator-system' }],
   ])('may %s %s %j', async (verb, resource, opts) => {
     expect(await allowed(verb, resource, opts)).toBe(true);
   });
@@ -63,6 +67,7 @@ describe('the operator ServiceAccount', () => {
     ['delete', 'vpsservers', { group: 'vps.org' }],
     ['create', 'vpsservers', { group: 'vps.org' }],
     ['update', 'leases', { group: 'coordination.k8s.io', namespace: 'default' }],
+    ['list', 'leases', { group: 'coordination.k8s.io', namespace: 'default' }],
     ['create', 'pods', {}],
     ['delete', 'events', {}],
   ])('may not %s %s %j', async (verb, resource, opts) => {

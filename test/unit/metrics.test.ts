@@ -44,9 +44,12 @@ describe('metrics', () => {
 
   it('counts provider calls by endpoint and code, and 429s apart', async () => {
     const m = createMetrics();
-    m.providerCall({ endpoint: 'create', method: 'POST', status: 201, outcome: 'ok', durationMs: 30 });
-    m.providerCall({ endpoint: 'list', method: 'GET', status: 429, outcome: 'transient', durationMs: 5 });
-    m.providerCall({ endpoint: 'list', method: 'GET', outcome: 'transient', durationMs: 10_000 });
+    m.providerCall({ endpoint: 'create', method: 'POST', status: 201, outcome: 'ok', durationMs: 30 }, 'a1');
+    m.providerCall(
+      { endpoint: 'list', method: 'GET', status: 429, outcome: 'transient', durationMs: 5 },
+      'a1',
+    );
+    m.providerCall({ endpoint: 'list', method: 'GET', outcome: 'transient', durationMs: 10_000 }, 'a1');
     const text = await m.registry.metrics();
     expect(sample(text, 'vps_provider_calls_total', { endpoint: 'create', code: '201' })).toBe(1);
     expect(sample(text, 'vps_provider_calls_total', { endpoint: 'list', code: 'network' })).toBe(1);

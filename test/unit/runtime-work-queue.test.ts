@@ -191,3 +191,33 @@ describe('WorkQueue', () => {
     expect(q.length).toBe(0);
   });
 });
+
+describe('WorkQueue with flows', () => {
+  const byNamespace = (key: string) => key.split('/')[0] ?? '';
+
+  it('hands out due keys of different flows in turn, so a backlog in one cannot hold another behind it', async () => {
+    const q = new WorkQueue({ flowOf: byNamespace });
+    for (let i = 0; i < 4; i++) q.add(`a/${i}`);
+    q.add('b/0');
+    const got = [];
+    for (let i = 0; i < 5; i++) got.push(await q.get());
+    expect(got).toEqual(['a/0', 'b/0', 'a/1', 'a/2', 'a/3']);
+  });
+
+  it('keeps the order of the keys within one flow', async () => {
+    const q = new WorkQueue({ flowOf: byNamespace });
+    for (const k of ['a/1', 'b/1', 'a/2', 'b/2']) q.add(k);
+    const got = [];
+    for (let i = 0; i < 4; i++) got.push(await q.get());
+    expect(got.filter((k) => k?.startsWith('a/'))).toEqual(['a/1', 'a/2']);
+    expect(got.filter((k) => k?.startsWith('b/'))).toEqual(['b/1', 'b/2']);
+  });
+
+  it('still never hands one key to two workers', async () => {
+    const q = new WorkQueue({ flowOf: byNamespace });
+    q.add('a/1');
+    expect(await q.get()).toBe('a/1');
+    q.add('a/1');
+    expect(await peek(q.get())).toBe('pending');
+  });
+});

@@ -1,7 +1,7 @@
 // The client over real HTTP against a scripted loopback server: what each of the 9 endpoints
 // sends (method, path, headers, body) and what it returns, pagination and onCall reports.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CallEvent, DEFAULT_USER_AGENT, VpsOrgClient } from '../../src/vpsorg/client.ts';
+import { type CallEvent, DEFAULT_USER_AGENT, ListCursor, VpsOrgClient } from '../../src/vpsorg/client.ts';
 import { created, detail, listItem, started } from './vpsorg-fixtures.ts';
 import { json, raw, startTestServer, type TestServer } from './vpsorg-test-server.ts';
 
@@ -325,6 +325,78 @@ describe('pagination', () => {
     expect(ids.map((s) => s.id)).toEqual([1, 2]);
     expect(scheduled).toBe(2);
     expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('pagination resumed from the page that failed', () => {
+  const page = (ids: number[], next: string | null) => ({
+    count: 5,
+    next,
+    results: ids.map((id) => listItem({ id, name: `s-${id}` })),
+  });
+  /** Three pages; page 2 answers 429 the first `fails` times it is asked for. */
+  const pagesFailingOnPage2 = (fails: number) => {
+    let left = fails;
+    server.respond((req, res) => {
+      const n = new URL(req.url, server.origin).searchParams.get('page') ?? '1';
+      if (n === '1') json(res, 200, page([1, 2], '/api/v1/servers/?page=2'));
+      else if (n === '2' && left-- > 0) json(res, 429, { detail: 'slow down' }, { 'Retry-After': '1' });
+      else if (n === '2') json(res, 200, page([3, 4], '/api/v1/servers/?page=3'));
+      else json(res, 200, page([5], null));
+    });
+  };
+
+  it('goes on from the failed page with the servers of the pages before it', async () => {
+    pagesFailingOnPage2(1);
+    const cursor = new ListCursor();
+    await expect(client.listServers({}, { resume: cursor })).rejects.toMatchObject({ status: 429 });
+    expect(cursor.resuming).toBe(true);
+    const servers = await client.listServers({}, { resume: cursor });
+    expect(servers.map((s) => s.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/api/v1/servers/',
+      '/api/v1/servers/?page=2',
+      '/api/v1/servers/?page=2',
+      '/api/v1/servers/?page=3',
+    ]);
+  });
+
+  it('starts a new list from page 1 once a resumed list has finished', async () => {
+    pagesFailingOnPage2(0);
+    const cursor = new ListCursor();
+    await client.listServers({}, { resume: cursor });
+    expect(cursor.resuming).toBe(false);
+    await client.listServers({}, { resume: cursor });
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/api/v1/servers/',
+      '/api/v1/servers/?page=2',
+      '/api/v1/servers/?page=3',
+      '/api/v1/servers/',
+      '/api/v1/servers/?page=2',
+      '/api/v1/servers/?page=3',
+    ]);
+  });
+
+  it('starts over when the cursor belongs to a list with other filters', async () => {
+    pagesFailingOnPage2(1);
+    const cursor = new ListCursor();
+    await client.listServers({}, { resume: cursor }).catch(() => {});
+    pagesFailingOnPage2(0);
+    await client.listServers({ location: 'us-east' }, { resume: cursor });
+    expect(server.requests[2]?.url).toBe('/api/v1/servers/?location=us-east');
+  });
+
+  it('starts at page 1 each time without a cursor', async () => {
+    pagesFailingOnPage2(1);
+    await client.listServers().catch(() => {});
+    await client.listServers();
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/api/v1/servers/',
+      '/api/v1/servers/?page=2',
+      '/api/v1/servers/',
+      '/api/v1/servers/?page=2',
+      '/api/v1/servers/?page=3',
+    ]);
   });
 });
 

@@ -172,3 +172,59 @@ describe('ObservationCache', () => {
     expect(cache.listFailure).toBeUndefined();
   });
 });
+
+describe('ObservationCache, a list that fails part-way', () => {
+  /** A source whose first `fails` lists request their first page and then fail. */
+  function failingThenOk(fails: number) {
+    let clock = 1_000;
+    const places: unknown[] = [];
+    let left = fails;
+    const source: ObservationSource = {
+      listServers: async (_signal, onFirstRequest, resume) => {
+        places.push(resume);
+        if (resume !== undefined && resume.place === undefined) onFirstRequest?.();
+        if (resume !== undefined) resume.place ??= 'page 2';
+        if (left-- > 0) throw new Error('429 on page 2');
+        return [srv(1)];
+      },
+      getServer: async () => undefined,
+    };
+    const cache = new ObservationCache(source, { now: () => clock, resumeWithinMs: 30_000 });
+    return { cache, places, tick: (ms: number) => (clock += ms) };
+  }
+
+  it('hands the next attempt the same place, so the list goes on from the page that failed', async () => {
+    const t = failingThenOk(1);
+    await t.cache.refresh().catch(() => {});
+    t.tick(5_000);
+    await t.cache.refresh();
+    expect(t.places).toHaveLength(2);
+    expect(t.places[1]).toBe(t.places[0]);
+  });
+
+  it('dates a resumed list from the first page of its first attempt', async () => {
+    const t = failingThenOk(2);
+    await t.cache.refresh().catch(() => {});
+    t.tick(5_000);
+    await t.cache.refresh().catch(() => {});
+    t.tick(5_000);
+    await t.cache.refresh();
+    expect(t.cache.snapshotAt).toBe(1_000);
+  });
+
+  it('starts a new list once the failed one is older than resumeWithinMs', async () => {
+    const t = failingThenOk(1);
+    await t.cache.refresh().catch(() => {});
+    t.tick(30_001);
+    await t.cache.refresh();
+    expect(t.places[1]).not.toBe(t.places[0]);
+    expect(t.cache.snapshotAt).toBe(31_001);
+  });
+
+  it('starts a new list after a list that succeeded', async () => {
+    const t = failingThenOk(0);
+    await t.cache.refresh();
+    await t.cache.refresh();
+    expect(t.places[1]).not.toBe(t.places[0]);
+  });
+});

@@ -14,6 +14,7 @@ const WRITER = 'src/k8s/vpsservers.ts';
 const OTHER_KUBE_WRITERS = new Set([
   'src/k8s/events.ts', // core/v1 Events about a VpsServer
   'src/runtime/leader-election.ts', // the Lease (PUT with its resourceVersion)
+  'src/runtime/shard-split.ts', // the budget Leases, one per account and shard (each shard writes only its own)
   'src/devcluster/control-plane.ts', // the test/demo harness: namespaces, ServiceAccounts, tokens
 ]);
 
