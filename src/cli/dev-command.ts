@@ -116,56 +116,10 @@ export const devCommand: Command = {
     try {
       const kubectl = (...args: string[]) =>
         run(kubectlPath(), ['--kubeconfig', cp.adminKubeconfigPath, ...args], { timeout: 60_000 });
-      const sim = await startSimulator({
-        accounts: [{ name: 'demo', token: DEMO_TOKEN, credits: 10_000 }],
-        timeScale: flags.timeScale,
-        inspect: true,
-      });
+      const sim = await startDemoSimulator(flags);
       stopAll.push(() => sim.close());
-      // Servers that exist before the demo, for the adopted and observe-only samples (ids 12345, 12346).
-      for (const name of ['legacy-db', 'observed-01']) {
-        await fetch(`${sim.apiBaseUrl}/servers/`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${DEMO_TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ name, plan_id: 2, os_id: 3, location: 'us-east' }),
-        });
-      }
-      sim.state.finishTransitions();
-
-      await kubectl('apply', '--server-side', '-f', new URL('crds/vpsservers.vps.org.yaml', REPO).pathname);
-      await kubectl('wait', '--for=condition=Established', '--timeout=60s', `crd/${PLURAL}.${GROUP}`);
-      await kubectl('create', 'namespace', DEMO_NAMESPACE);
-      await kubectl(
-        '-n',
-        DEMO_NAMESPACE,
-        'create',
-        'secret',
-        'generic',
-        'vps-org-credentials',
-        `--from-literal=token=${DEMO_TOKEN}`,
-      );
-
-      const config = loadConfig(
-        [
-          '--api-url',
-          sim.apiBaseUrl,
-          '--default-credentials-secret',
-          `${DEMO_NAMESPACE}/vps-org-credentials`,
-          '--observe-active-interval',
-          '1s',
-          '--observe-resting-interval',
-          '10s',
-          '--transitional-wait',
-          '1s',
-          '--metrics-bind-address',
-          '0',
-          '--health-probe-bind-address',
-          '0',
-          '--log-level',
-          flags.logLevel,
-        ],
-        {},
-      );
+      await prepareCluster(kubectl);
+      const config = demoConfig(sim.apiBaseUrl, flags);
       const operator = await startOperator(config, {
         kubeConfig: cp.adminKubeConfig,
         logger: createLogger({ level: config.logLevel, format: 'pretty', destination: process.stderr }),
@@ -186,19 +140,7 @@ export const devCommand: Command = {
         await stop();
         return allReady ? 0 : 1;
       }
-      say('');
-      say('Try it (with the KUBECONFIG above):');
-      say(
-        `  kubectl -n ${DEMO_NAMESPACE} patch vps web-01 --type merge -p '{"spec":{"name":"web-01-renamed"}}'`,
-      );
-      say(
-        `  kubectl -n ${DEMO_NAMESPACE} patch vps web-01 --type merge -p '{"spec":{"powerState":"Stopped"}}'`,
-      );
-      say(
-        `  kubectl -n ${DEMO_NAMESPACE} patch vps web-01 --type merge -p '{"spec":{"rebootRequestedAt":"'$(date -Is)'"}}'`,
-      );
-      say(`  kubectl -n ${DEMO_NAMESPACE} describe vps web-01        # conditions and events`);
-      say(`  kubectl -n ${DEMO_NAMESPACE} delete vps web-01`);
+      sayTryIt(say);
       say('Press Ctrl-C to stop everything.');
       await new Promise<never>(() => {});
       return 0;
@@ -208,6 +150,76 @@ export const devCommand: Command = {
     }
   },
 };
+
+/** The simulator with the demo account, and two servers that exist before the demo (for the adopted and observe-only samples, ids 12345 and 12346). */
+async function startDemoSimulator(flags: DevFlags) {
+  const sim = await startSimulator({
+    accounts: [{ name: 'demo', token: DEMO_TOKEN, credits: 10_000 }],
+    timeScale: flags.timeScale,
+    inspect: true,
+  });
+  for (const name of ['legacy-db', 'observed-01']) {
+    await fetch(`${sim.apiBaseUrl}/servers/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, plan_id: 2, os_id: 3, location: 'us-east' }),
+    });
+  }
+  sim.state.finishTransitions();
+  return sim;
+}
+
+/** The CRD, the demo namespace and its credentials Secret. */
+async function prepareCluster(kubectl: (...args: string[]) => Promise<unknown>): Promise<void> {
+  await kubectl('apply', '--server-side', '-f', new URL('crds/vpsservers.vps.org.yaml', REPO).pathname);
+  await kubectl('wait', '--for=condition=Established', '--timeout=60s', `crd/${PLURAL}.${GROUP}`);
+  await kubectl('create', 'namespace', DEMO_NAMESPACE);
+  await kubectl(
+    '-n',
+    DEMO_NAMESPACE,
+    'create',
+    'secret',
+    'generic',
+    'vps-org-credentials',
+    `--from-literal=token=${DEMO_TOKEN}`,
+  );
+}
+
+/** The operator's configuration for the demo: short intervals, no ports of its own. */
+function demoConfig(apiUrl: string, flags: DevFlags) {
+  return loadConfig(
+    [
+      '--api-url',
+      apiUrl,
+      '--default-credentials-secret',
+      `${DEMO_NAMESPACE}/vps-org-credentials`,
+      '--observe-active-interval',
+      '1s',
+      '--observe-resting-interval',
+      '10s',
+      '--transitional-wait',
+      '1s',
+      '--metrics-bind-address',
+      '0',
+      '--health-probe-bind-address',
+      '0',
+      '--log-level',
+      flags.logLevel,
+    ],
+    {},
+  );
+}
+
+function sayTryIt(say: (line: string) => void): void {
+  const patch = (body: string) => `  kubectl -n ${DEMO_NAMESPACE} patch vps web-01 --type merge -p '${body}'`;
+  say('');
+  say('Try it (with the KUBECONFIG above):');
+  say(patch('{"spec":{"name":"web-01-renamed"}}'));
+  say(patch('{"spec":{"powerState":"Stopped"}}'));
+  say(patch(`{"spec":{"rebootRequestedAt":"'$(date -Is)'"}}`));
+  say(`  kubectl -n ${DEMO_NAMESPACE} describe vps web-01        # conditions and events`);
+  say(`  kubectl -n ${DEMO_NAMESPACE} delete vps web-01`);
+}
 
 interface Row {
   name: string;
