@@ -255,7 +255,10 @@ export class ShardSplit {
       spec: {
         holderIdentity: this.#o.identity,
         leaseDurationSeconds: Math.ceil(this.#durationMs / 1000),
-        renewTime: new Date(this.#clock.now()).toISOString() as unknown as Date,
+        // A MicroTime: the API server refuses milliseconds.
+        renewTime: new Date(this.#clock.now())
+          .toISOString()
+          .replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date,
       },
     };
     try {
