@@ -137,6 +137,10 @@ describe('kubectl', () => {
   it('lists VpsServers by short name with the documented columns', async () => {
     await env.create('listed');
     const out = await kubectl('get', 'vps', '-n', env.namespace);
-    expect(out.split('\n')[0]).toMatch(/^NAME\s+SERVER ID\s+STATE\s+IP\s+LOCATION\s+READY\s+AGE$/);
+    expect(out.split('\n')[0]).toMatch(/^NAME\s+SERVER ID\s+STATE\s+IP\s+READY\s+REASON$/);
+    const wide = await kubectl('get', 'vps', '-n', env.namespace, '-o', 'wide');
+    expect(wide.split('\n')[0]).toMatch(
+      /^NAME\s+SERVER ID\s+STATE\s+IP\s+READY\s+REASON\s+LOCATION\s+MESSAGE\s+AGE$/,
+    );
   });
 });
