@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { type OperatorConfig, parseRate } from './config.ts';
 import { EventRecorder } from './k8s/events.ts';
 import { reuseConnections } from './k8s/kubeconfig.ts';
-import { API_RATE_ANNOTATION, SecretReader } from './k8s/secrets.ts';
+import { API_RATE_ANNOTATION, SecretReader, secretProblemMessage } from './k8s/secrets.ts';
 import { CustomResourceWriter } from './k8s/vpsservers.ts';
 import {
   type CallBudgetMetrics,
@@ -370,7 +370,13 @@ function credentialsResolver(
       ref !== undefined ? { namespace: vps.metadata.namespace, ...ref } : config.defaultCredentialsSecret;
     if (where !== undefined) {
       const secret = await secrets.read(where.namespace, where.name, where.key);
-      if (!secret.ok) return { check: secret };
+      const source = `Secret ${where.namespace}/${where.name} (key "${where.key}")`;
+      const via =
+        ref !== undefined ? 'spec.credentialsSecretRef' : "the operator's --default-credentials-secret";
+      if (!secret.ok)
+        return {
+          check: { ok: false, reason: secret.reason, message: secretProblemMessage(secret.problem, via) },
+        };
       let rate: number | undefined;
       if (secret.rate !== undefined) {
         try {
@@ -387,16 +393,19 @@ function credentialsResolver(
         }
       }
       onRate(secret.value, rate);
-      return { check: { ok: true, version: secret.version }, token: secret.value };
+      return { check: { ok: true, version: secret.version, source }, token: secret.value };
     }
     if (fallbackToken !== undefined && fallbackToken !== '')
-      return { check: { ok: true, version: 'env' }, token: fallbackToken };
+      return {
+        check: { ok: true, version: 'env', source: "the operator's VPS_API_TOKEN" },
+        token: fallbackToken,
+      };
     return {
       check: {
         ok: false,
         reason: 'CredentialsNotFound',
         message:
-          'No VPS.org credentials: set spec.credentialsSecretRef, or start the operator with --default-credentials-secret',
+          'set spec.credentialsSecretRef, or start the operator with --default-credentials-secret: no VPS.org credentials are configured',
       },
     };
   };

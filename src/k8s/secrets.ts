@@ -16,7 +16,47 @@ export type SecretValue =
       /** The Secret's API_RATE_ANNOTATION, unparsed, when it has one. */
       rate?: string;
     }
-  | { ok: false; reason: 'CredentialsNotFound' | 'CredentialsInvalid'; message: string };
+  | {
+      ok: false;
+      reason: 'CredentialsNotFound' | 'CredentialsInvalid';
+      message: string;
+      problem: SecretProblem;
+    };
+
+/** Why a Secret's key cannot be used, in terms a message can be built from. */
+export interface SecretProblem {
+  kind: 'missing' | 'noKey' | 'empty' | 'forbidden';
+  namespace: string;
+  name: string;
+  key: string;
+  /** The keys the Secret has (noKey). */
+  keys?: string[];
+}
+
+/**
+ * The message for a Secret problem, fix first; `via` names what points at the Secret
+ * (`spec.credentialsSecretRef`, or the operator's `--default-credentials-secret`).
+ */
+export function secretProblemMessage(p: SecretProblem, via = 'spec.credentialsSecretRef'): string {
+  const where = `Secret ${p.namespace}/${p.name}`;
+  switch (p.kind) {
+    case 'missing':
+      return `create ${where} with the VPS.org API token under key "${p.key}", or fix ${via}: ${where} not found`;
+    case 'noKey': {
+      const keys = p.keys ?? [];
+      const fixKey = via === 'spec.credentialsSecretRef' ? 'spec.credentialsSecretRef.key' : via;
+      const fix =
+        keys.length > 0
+          ? `add key "${p.key}" to ${where}, or set ${fixKey} to one of its keys`
+          : `add key "${p.key}" with the VPS.org API token to ${where}`;
+      return `${fix}: ${where} has no key "${p.key}" (it has: ${keys.join(', ') || 'no keys'})`;
+    }
+    case 'empty':
+      return `put the VPS.org API token in key "${p.key}" of ${where}: ${where} key "${p.key}" is empty`;
+    case 'forbidden':
+      return `grant the operator's ServiceAccount get on ${where} (RBAC, secrets get): the operator may not read ${where}`;
+  }
+}
 
 export interface SecretReaderOptions {
   /** How long a read Secret is reused before it is read again. Default 10 s. */
@@ -53,28 +93,23 @@ export class SecretReader {
   }
 
   async #fetch(namespace: string, name: string, key: string): Promise<SecretValue> {
-    const where = `Secret ${namespace}/${name}`;
+    const fail = (
+      reason: 'CredentialsNotFound' | 'CredentialsInvalid',
+      problem: Omit<SecretProblem, 'namespace' | 'name' | 'key'>,
+    ): SecretValue => {
+      const full = { namespace, name, key, ...problem };
+      return { ok: false, reason, problem: full, message: secretProblemMessage(full) };
+    };
     try {
       const secret = await kubeRequest<V1Secret>(this.#kc, {
         method: 'GET',
         path: `/api/v1/namespaces/${segment(namespace)}/secrets/${segment(name)}`,
       });
       const encoded = secret.data?.[key];
-      if (encoded === undefined) {
-        const keys = Object.keys(secret.data ?? {});
-        return {
-          ok: false,
-          reason: 'CredentialsNotFound',
-          message: `${where} has no key "${key}" (it has: ${keys.join(', ') || 'no keys'}); set spec.credentialsSecretRef.key`,
-        };
-      }
+      if (encoded === undefined)
+        return fail('CredentialsNotFound', { kind: 'noKey', keys: Object.keys(secret.data ?? {}) });
       const value = Buffer.from(encoded, 'base64').toString('utf8').trim();
-      if (value === '')
-        return {
-          ok: false,
-          reason: 'CredentialsInvalid',
-          message: `${where} key "${key}" is empty; put the VPS.org API token there`,
-        };
+      if (value === '') return fail('CredentialsInvalid', { kind: 'empty' });
       const rate = secret.metadata?.annotations?.[API_RATE_ANNOTATION];
       return {
         ok: true,
@@ -84,18 +119,8 @@ export class SecretReader {
       };
     } catch (err) {
       this.#cache.delete(`${namespace}/${name}/${key}`);
-      if (isNotFound(err))
-        return {
-          ok: false,
-          reason: 'CredentialsNotFound',
-          message: `${where} not found; create it with the VPS.org API token under key "${key}"`,
-        };
-      if (isForbidden(err))
-        return {
-          ok: false,
-          reason: 'CredentialsNotFound',
-          message: `the operator may not read ${where} (RBAC: secrets get)`,
-        };
+      if (isNotFound(err)) return fail('CredentialsNotFound', { kind: 'missing' });
+      if (isForbidden(err)) return fail('CredentialsNotFound', { kind: 'forbidden' });
       throw err;
     }
   }

@@ -33,7 +33,13 @@ export interface ObservedServer {
 
 /** The credentials a resource uses, as resolved from its Secret or the operator default. */
 export type CredentialsCheck =
-  | { ok: true /** changes when the token changes (e.g. the Secret's resourceVersion) */; version: string }
+  | {
+      ok: true;
+      /** Changes when the token changes (e.g. the Secret's resourceVersion). */
+      version: string;
+      /** Where the token came from, for messages: `Secret shop/vps-token (key "token")`. */
+      source?: string;
+    }
   | { ok: false; reason: 'CredentialsNotFound' | 'CredentialsInvalid'; message: string };
 
 /** The provider's view for one resource. */

@@ -5,6 +5,14 @@
 import type { CreateServerRequest, PatchServerRequest } from '../vpsorg/index.ts';
 import { createPendingOf, rebootPendingOf } from './markers.ts';
 import {
+  adoptionMismatchMessage,
+  observedServerGoneMessage,
+  pausedMessage,
+  serverNotFoundMessage,
+  suspendedMessage,
+  unknownStateMessage,
+} from './messages.ts';
+import {
   type CredentialsCheck,
   type Observation,
   type ObservedServer,
@@ -134,7 +142,7 @@ export function plan(input: PlanInput): Action {
     return {
       type: 'Nothing',
       reason: 'Paused',
-      message: `Annotation ${PAUSED_ANNOTATION}=true: no changes are sent to VPS.org`,
+      message: pausedMessage('no changes are sent to VPS.org while it is "true"'),
     };
   }
   if (server.deleteRequested) {
@@ -157,7 +165,7 @@ export function plan(input: PlanInput): Action {
     return {
       type: 'Nothing',
       reason: 'Suspended',
-      message: `Server ${server.id} is suspended by VPS.org; contact VPS.org support`,
+      message: suspendedMessage(server.id),
     };
   }
   if (server.state !== 'active' && server.state !== 'stopped') {
@@ -165,7 +173,7 @@ export function plan(input: PlanInput): Action {
       type: 'Wait',
       ms: timings.transitionalWaitMs * 6,
       reason: 'UnknownState',
-      message: `Server ${server.id} is in state "${server.state}", which the operator does not know; not acting on it`,
+      message: unknownStateMessage(server.id, server.state, timings.transitionalWaitMs * 6),
     };
   }
   return planSteadyServer(vps, server);
@@ -184,7 +192,7 @@ function planDeletion(input: PlanInput, timings: PlanTimings): Action {
     return {
       type: 'Nothing',
       reason: 'Paused',
-      message: `Annotation ${PAUSED_ANNOTATION}=true: the server is not deleted until it is removed`,
+      message: pausedMessage('the server is not deleted while it is "true"'),
     };
   }
   if (!credentials.ok) return { type: 'Stalled', reason: credentials.reason, message: credentials.message };
@@ -222,7 +230,7 @@ function planWithoutServer(input: PlanInput, timings: PlanTimings): Action {
     return {
       type: 'Nothing',
       reason: 'Paused',
-      message: `Annotation ${PAUSED_ANNOTATION}=true: the server is not created until it is removed`,
+      message: pausedMessage('the server is not created while it is "true"'),
     };
   }
   const pending = createPendingOf(vps);
@@ -248,21 +256,23 @@ function planLostServer(vps: VpsServer, serverId: number): Action {
     return {
       type: 'Stalled',
       reason: 'ServerNotFound',
-      message: `Server ${serverId} named in spec.serverId does not exist at VPS.org for these credentials`,
+      message: serverNotFoundMessage(serverId),
     };
   }
   if (vps.spec.managementPolicy === 'ObserveOnly') {
     return {
       type: 'Nothing',
       reason: 'ServerNotFound',
-      message: `Server ${serverId} no longer exists at VPS.org`,
+      message: observedServerGoneMessage(serverId),
     };
   }
   if (isPaused(vps)) {
     return {
       type: 'Nothing',
       reason: 'Paused',
-      message: `Server ${serverId} no longer exists at VPS.org; not recreated while paused`,
+      message: pausedMessage(
+        `server ${serverId} no longer exists at VPS.org; it is not recreated while paused`,
+      ),
     };
   }
   // Deleted outside Kubernetes: forget it (with a Warning event) so the next pass recreates it.
@@ -312,17 +322,23 @@ export function driftedFields(vps: VpsServer, server: ObservedServer): PatchServ
 }
 
 function adoptionMismatch(vps: VpsServer, server: ObservedServer): string | undefined {
+  const fields: string[] = [];
   const diffs: string[] = [];
   const { planId, osId, location } = vps.spec;
-  if (planId !== undefined && planId !== server.plan.id)
+  if (planId !== undefined && planId !== server.plan.id) {
+    fields.push('spec.planId');
     diffs.push(`spec.planId is ${planId} but the server has plan ${server.plan.id}`);
-  if (osId !== undefined && osId !== server.os.id)
+  }
+  if (osId !== undefined && osId !== server.os.id) {
+    fields.push('spec.osId');
     diffs.push(`spec.osId is ${osId} but the server has OS ${server.os.id}`);
+  }
   if (location !== undefined && location !== server.location) {
+    fields.push('spec.location');
     diffs.push(`spec.location is ${location} but the server is in ${server.location}`);
   }
   if (diffs.length === 0) return undefined;
-  return `Server ${server.id} does not match the spec: ${diffs.join('; ')}. Fix the spec (or unset these fields) to adopt it`;
+  return adoptionMismatchMessage(server.id, fields, diffs);
 }
 
 function createRequestOf(vps: VpsServer): CreateServerRequest {

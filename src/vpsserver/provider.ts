@@ -2,8 +2,13 @@
 // reads a reconcile needs, in ObservedServer terms, every call through the shared call budget
 // (writes before observation). Also classifies the client's errors into what a pass does next,
 // in one place (kube-rs's error_policy), so nothing else looks at HTTP status codes.
-
 import type { CreateServerRequest, PatchServerRequest } from '../vpsorg/index.ts';
+import {
+  insufficientCreditsMessage,
+  rejectedMessage,
+  retryingMessage,
+  unauthorizedMessage,
+} from './messages.ts';
 import type { ObservedServer } from './observed.ts';
 
 /**
@@ -56,8 +61,12 @@ export interface ProviderFailure {
     | 'InvalidResponse'
     /** A power action refused for a state the operator had not seen yet; it looks again. */
     | 'StaleObservation';
-  /** Names the call and carries the provider's own message (never the token). */
+  /** What to fix first, then what happened (see messages.ts); never the token. */
   message: string;
+  /** What happened: names the call and carries the provider's own words ("VPS.org create server: 400 …"). */
+  detail: string;
+  /** The provider's validation messages per request field (a 400). */
+  fieldErrors?: Readonly<Record<string, readonly string[]>>;
   /** Set for 429: how long the whole account must wait. */
   retryAfterMs?: number;
   /** HTTP status, when an answer came (undefined: network error or timeout, outcome unknown). */
@@ -68,6 +77,7 @@ interface ClassifiedError {
   kind: 'transient' | 'terminal' | 'unauthorized' | 'notFound';
   status?: number;
   providerMessage?: string;
+  fieldErrors?: Readonly<Record<string, readonly string[]>>;
   retryAfterMs?: number;
   message: string;
 }
@@ -78,42 +88,45 @@ const isClassified = (err: unknown): err is ClassifiedError =>
 /** Maps any error thrown by a provider call to what the reconcile does about it. */
 export function providerFailure(err: unknown): ProviderFailure {
   if (!isClassified(err)) {
-    return {
-      terminal: false,
-      reason: 'ProviderUnavailable',
-      message: err instanceof Error ? err.message : String(err),
-    };
+    const detail = err instanceof Error ? err.message : String(err);
+    return { terminal: false, reason: 'ProviderUnavailable', message: retryingMessage(detail), detail };
   }
-  const base = { message: err.message, ...(err.status !== undefined && { status: err.status }) };
+  const detail = err.message;
+  const base = { detail, ...(err.status !== undefined && { status: err.status }) };
   switch (err.kind) {
     case 'unauthorized':
-      return {
-        ...base,
-        terminal: true,
-        reason: 'Unauthorized',
-        message: `${err.message}. Check the API token in the credentials Secret`,
-      };
+      return { ...base, terminal: true, reason: 'Unauthorized', message: unauthorizedMessage(detail) };
     case 'terminal':
-      return {
-        ...base,
-        terminal: true,
-        reason: err.status === 402 ? 'InsufficientCredits' : 'ProviderRejected',
-      };
+      return err.status === 402
+        ? {
+            ...base,
+            terminal: true,
+            reason: 'InsufficientCredits',
+            message: insufficientCreditsMessage(detail),
+          }
+        : {
+            ...base,
+            terminal: true,
+            reason: 'ProviderRejected',
+            message: rejectedMessage(detail, err.fieldErrors),
+            ...(err.fieldErrors !== undefined && { fieldErrors: err.fieldErrors }),
+          };
     case 'notFound':
-      return { ...base, terminal: false, reason: 'NotFound' };
+      return { ...base, terminal: false, reason: 'NotFound', message: retryingMessage(detail) };
     default:
       if (err.status === 429) {
         return {
           ...base,
           terminal: false,
           reason: 'RateLimited',
+          message: retryingMessage(detail, err.retryAfterMs),
           ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
         };
       }
       if (err.status !== undefined && err.status >= 200 && err.status < 300) {
-        return { ...base, terminal: false, reason: 'InvalidResponse' };
+        return { ...base, terminal: false, reason: 'InvalidResponse', message: retryingMessage(detail) };
       }
-      return { ...base, terminal: false, reason: 'ProviderUnavailable' };
+      return { ...base, terminal: false, reason: 'ProviderUnavailable', message: retryingMessage(detail) };
   }
 }
 

@@ -146,7 +146,10 @@ describe('lost responses', () => {
     await env.create('unproven');
     const o = await env.waitFor(
       'unproven',
-      (x) => condition(x, 'Synced')?.message.startsWith('VPS.org list servers: 503') ?? false,
+      (x) =>
+        condition(x, 'Synced')?.message.startsWith(
+          'nothing to do, retrying with backoff: VPS.org list servers: 503',
+        ) ?? false,
       'Synced naming the failing list',
     );
     expect(condition(o, 'Synced')).toMatchObject({ status: 'False', reason: 'ProviderUnavailable' });

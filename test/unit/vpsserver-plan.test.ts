@@ -296,7 +296,8 @@ const rows: Row[] = [
     {
       type: 'Nothing',
       reason: 'Paused',
-      message: 'Annotation vps.org/paused=true: no changes are sent to VPS.org',
+      message:
+        'remove annotation vps.org/paused to resume: no changes are sent to VPS.org while it is "true"',
     },
   ],
   [
