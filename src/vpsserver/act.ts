@@ -11,6 +11,7 @@ import type { CreateServerRequest, PatchServerRequest } from '../vpsorg/index.ts
 import type { Account } from './accounts.ts';
 import { crashPoint } from './crash-points.ts';
 import { markCreatePending, markRebootPending, settleFailedCall } from './markers.ts';
+import { staleObservationMessage } from './messages.ts';
 import { type MetadataWriter, patchMetadata } from './metadata.ts';
 import type { ObservedServer } from './observed.ts';
 import type { Action } from './plan.ts';
@@ -83,9 +84,8 @@ export async function act(
       return deleteServer(deps, vps, action, need(), signal);
     case 'ForgetServer':
       return forgetServer(deps, vps, action, account);
+    // A stall's Warning is the reconcile's to record, once per stall (see warnings.ts).
     case 'Stalled':
-      deps.event(vps, 'Warning', action.reason, action.message);
-      return ok(vps);
     case 'Wait':
     case 'Nothing':
       return ok(vps);
@@ -127,7 +127,6 @@ export async function createServer(
   } catch (err) {
     const failure = providerFailure(err);
     const after = await settleFailedCall(deps.writer, marked, CREATE_PENDING_ANNOTATION, failure);
-    if (failure.terminal) deps.event(vps, 'Warning', failure.reason, failure.message);
     return failed(after, failure);
   }
   crashPoint('after-create');
@@ -199,7 +198,7 @@ export async function setPower(
       ...failure,
       terminal: false,
       reason: 'StaleObservation',
-      message: `${failure.message} (the operator's view of the server was out of date; looking again)`,
+      message: staleObservationMessage(failure.detail),
     });
   }
   const reason = action.type === 'Start' ? 'ServerStarting' : 'ServerStopping';

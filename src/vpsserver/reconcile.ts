@@ -12,6 +12,7 @@ import { type ActResult, act } from './act.ts';
 import { crashPoint } from './crash-points.ts';
 import { DecodeError, decodeVpsServer } from './decode.ts';
 import { clearSupersededMarkers } from './markers.ts';
+import { unauthorizedMessage } from './messages.ts';
 import { annotationsOf, resourceVersionOf } from './metadata.ts';
 import type { CredentialsCheck, Observation, StallMemory } from './observed.ts';
 import type { ServerOwners } from './owners.ts';
@@ -26,8 +27,9 @@ import {
 } from './plan.ts';
 import { type ProviderFailure, providerFailure } from './provider.ts';
 import { Stalls } from './stalls.ts';
-import { report, statusChanged } from './status.ts';
-import { keyOf, type VpsServer } from './types.ts';
+import { type ProviderCall, report, statusChanged } from './status.ts';
+import { keyOf, type VpsServer, type VpsServerStatus } from './types.ts';
+import { type StallWarning, stallWarningDue } from './warnings.ts';
 
 /** Where a resource's token comes from, resolved per pass (a changed Secret is seen within its TTL). */
 export type CredentialsResolver = (vps: VpsServer) => Promise<{ check: CredentialsCheck; token?: string }>;
@@ -69,6 +71,8 @@ export class VpsServerReconciler implements Reconciler {
   readonly #timings: PlanTimings;
   readonly #now: () => number;
   readonly #stalls = new Stalls();
+  /** The Warning last recorded for each object uid while it stays Stalled (see warnings.ts). */
+  readonly #warned = new Map<string, StallWarning>();
   readonly #owners: ServerOwners;
 
   constructor(deps: VpsServerReconcilerDeps) {
@@ -85,7 +89,8 @@ export class VpsServerReconciler implements Reconciler {
 
     // Observe: the resource, its credentials and the provider's view (one list per account).
     const seen = await this.#observe(vps);
-    if (seen.unreachable !== undefined) return this.#reportListFailure(vps, seen.unreachable, log);
+    if (seen.unreachable !== undefined)
+      return this.#reportListFailure(vps, seen.credentials, seen.unreachable, log);
     const { credentials, account, stall } = seen;
     // From reading the candidates to claiming one below, no await: a concurrent pass for
     // another resource with the same name must see the claim or not have read yet.
@@ -100,22 +105,33 @@ export class VpsServerReconciler implements Reconciler {
     // wait in silence: say why nothing new can be seen instead (and back off).
     const listFailure = account?.observation.listFailure;
     if (action.type === 'Wait' && listFailure !== undefined)
-      return this.#reportListFailure(vps, providerFailure(listFailure), log);
+      return this.#reportListFailure(vps, credentials, providerFailure(listFailure), log);
     // Claim an adopted server before the first await, so a concurrent pass for another resource
     // with the same name cannot pick the same candidate.
     if (action.type === 'Adopt' && account !== undefined) this.#owners.add(account.id, action.serverId, key);
 
     // Act: at most one provider write.
     const startedAt = this.#now();
-    const result = await this.#act(vps, action, account, signal);
-    if (result === undefined) return { kind: 'done' };
+    const acted = await this.#act(vps, action, account, signal);
+    if (acted === undefined) return { kind: 'done' };
+    const result = withCredentialsSource(acted, credentials);
     this.#d.onAction?.(key, action, result.outcome.ok);
     logDecision(log, action, result, this.#now() - startedAt);
     if (result.failure?.terminal)
       this.#stalls.remember(vps, credentials, result.failure.reason, result.failure.message);
 
     // Report: status only when it changed; then the markers it supersedes.
-    await this.#report(vps, action, result, account);
+    const writes = PROVIDER_WRITES.has(action.type);
+    const call: ProviderCall =
+      writes || !result.outcome.ok
+        ? 'made'
+        : stall !== undefined
+          ? { refused: stall }
+          : account !== undefined
+            ? 'observed'
+            : 'none';
+    const status = await this.#report(vps, action, result, account, call);
+    this.#warnIfNewlyStalled(vps, credentials, status, writes && result.outcome.ok);
     return this.#next(vps, action, result, account);
   }
 
@@ -154,7 +170,8 @@ export class VpsServerReconciler implements Reconciler {
     action: Action,
     result: ActResult,
     account: Account | undefined,
-  ): Promise<void> {
+    call: ProviderCall,
+  ): Promise<VpsServerStatus> {
     let current = result.vps;
     // Status mirrors a server only once it is ours (created or adopted), never a mere candidate.
     const serverId = result.statusPatch?.serverId ?? current.status.serverId;
@@ -168,12 +185,36 @@ export class VpsServerReconciler implements Reconciler {
           ? undefined
           : account?.observation.get(serverId),
       now: new Date(this.#now()).toISOString(),
+      call,
     });
     if (PROVIDER_WRITES.has(action.type)) crashPoint('before-status');
     if (action.type !== 'RemoveFinalizer' && statusChanged(vps.status, status)) {
       current = await this.#writeStatus(current, status);
     }
     await clearSupersededMarkers(this.#d.writer, current, status);
+    return status;
+  }
+
+  /** One Warning per stall, not one per pass that re-reads it (see warnings.ts). */
+  #warnIfNewlyStalled(vps: VpsServer, credentials: CredentialsCheck, status: VpsServerStatus, wrote = false) {
+    const uid = vps.metadata.uid;
+    const stalled = status.conditions?.find((c) => c.type === 'Stalled');
+    if (stalled?.status !== 'True') {
+      // Past the stall only once VPS.org took a write or the resource is Ready: a pass in between
+      // (adding the finalizer, say) must not make the same stall warn again.
+      const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      if (wrote || ready) this.#warned.delete(uid);
+      return;
+    }
+    const warning: StallWarning = {
+      generation: vps.metadata.generation,
+      credentialsVersion: credentials.ok ? credentials.version : '',
+      reason: stalled.reason,
+      message: stalled.message,
+    };
+    if (!stallWarningDue(warning, this.#warned.get(uid), vps.status)) return;
+    this.#warned.set(uid, warning);
+    this.#d.recordEvent(vps, 'Warning', warning.reason, warning.message);
   }
 
   /** What next: transient failures back off (429 pauses the whole account's budget first). */
@@ -271,8 +312,16 @@ export class VpsServerReconciler implements Reconciler {
     return { ...vps, metadata: { ...vps.metadata, resourceVersion, annotations: annotationsOf(updated) } };
   }
 
-  #reportListFailure(vps: VpsServer, failure: ProviderFailure, log: Logger): Promise<Result> {
+  #reportListFailure(
+    vps: VpsServer,
+    credentials: CredentialsCheck,
+    listFailure: ProviderFailure,
+    log: Logger,
+  ): Promise<Result> {
+    const failure = withSource(listFailure, credentials);
     log.warn({ reason: failure.reason, err: failure.message }, 'cannot list servers');
+    // A refused token is not asked again (nor warned about) until the credentials or spec change.
+    if (failure.terminal) this.#stalls.remember(vps, credentials, failure.reason, failure.message);
     const action: Action = failure.terminal
       ? { type: 'Stalled', reason: failure.reason, message: failure.message }
       : {
@@ -288,18 +337,17 @@ export class VpsServerReconciler implements Reconciler {
       server: undefined,
       now: new Date(this.#now()).toISOString(),
     });
+    this.#warnIfNewlyStalled(vps, credentials, status);
     const write = statusChanged(vps.status, status) ? this.#writeStatus(vps, status) : Promise.resolve();
     return write.then(() => {
-      if (failure.terminal) {
-        this.#d.recordEvent(vps, 'Warning', failure.reason, failure.message);
-        return { kind: 'done' } as const;
-      }
+      if (failure.terminal) return { kind: 'done' } as const;
       throw new ProviderError(failure.message);
     });
   }
 
   #forget(vps: VpsServer, account: Account | undefined): void {
     this.#stalls.forget(vps);
+    this.#warned.delete(vps.metadata.uid);
     this.#owners.remove(keyOf(vps));
     const id = managedServerId(vps);
     if (id !== undefined) account?.observation.untrack(id);
@@ -318,6 +366,19 @@ export class VpsServerReconciler implements Reconciler {
 /** A failure the engine should back off and retry (logged with the key; never crashes). */
 export class ProviderError extends Error {
   override name = 'ProviderError';
+}
+
+/** A refused token's message names where the token came from, which only the pass knows. */
+function withSource(failure: ProviderFailure, credentials: CredentialsCheck): ProviderFailure {
+  if (failure.reason !== 'Unauthorized' || !credentials.ok || credentials.source === undefined)
+    return failure;
+  return { ...failure, message: unauthorizedMessage(failure.detail, credentials.source) };
+}
+
+function withCredentialsSource(result: ActResult, credentials: CredentialsCheck): ActResult {
+  if (result.failure === undefined || result.outcome.ok) return result;
+  const failure = withSource(result.failure, credentials);
+  return { ...result, failure, outcome: { ...result.outcome, message: failure.message } };
 }
 
 /** One line per decision: what was done and how it ended (writes and failures at info). */

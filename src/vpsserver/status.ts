@@ -1,10 +1,13 @@
 // report(): the status a pass writes, as a pure function of the resource, the action it
-// planned, how that action ended and the server as now known. Conditions follow kstatus
-// (Ready, Reconciling, Stalled) plus Synced (did the last call to VPS.org succeed), so
-// `kubectl wait --for=condition=Ready` and Flux (kstatus) understand the resource without
-// plug-ins; Argo CD needs the Lua health check of deploy/argocd/ (it has no generic one).
+// planned, how that action ended and the server as now known. Conditions follow kstatus: Ready
+// is True exactly when neither Reconciling nor Stalled is, so `kubectl wait --for=condition=Ready`
+// and Flux's kstatus wait (Current / InProgress / Failed) always agree; Synced says what became
+// of the last call to VPS.org (Crossplane's SYNCED). Argo CD needs the Lua health check of
+// deploy/argocd/ (it has no generic one). Table-tested in test/unit/vpsserver-status.test.ts and
+// vpsserver-conditions.test.ts.
 import type { ObservedServer } from './observed.ts';
-import type { Action } from './plan.ts';
+import { type Action, PROVIDER_WRITES } from './plan.ts';
+import { reasonKind } from './reasons.ts';
 import {
   CONDITION_TYPES,
   type Condition,
@@ -22,6 +25,21 @@ export type ActOutcome =
   /** A refusal only a human can fix: the resource becomes Stalled. */
   | { ok: false; terminal: true; reason: string; message: string };
 
+/**
+ * What the pass heard from VPS.org, which is what Synced reports:
+ * - `made`: it made a call (a write, or a list it could not do without) and `outcome` is the answer;
+ * - `observed`: no call of its own; it planned on the account's last successful list;
+ * - `none`: no call and no observation (missing credentials): Synced keeps saying what the
+ *   last call did;
+ * - `{ refused }`: no call because the last one was refused (a remembered stall).
+ */
+export type ProviderCall =
+  | 'made'
+  | 'observed'
+  | 'none'
+  /** No call this pass because the last one was refused thus (a remembered stall). */
+  | { refused: { reason: string; message: string } };
+
 export interface ReportInput {
   vps: VpsServer;
   action: Action;
@@ -30,6 +48,8 @@ export interface ReportInput {
   server: ObservedServer | undefined;
   /** ISO time used for conditions that change in this pass. */
   now: string;
+  /** Default: `made` for a write or a failure, `none` for Stalled, else `observed`. */
+  call?: ProviderCall;
 }
 
 /** What the Reconciling and Ready conditions say while `action` is under way. */
@@ -67,59 +87,106 @@ function progressOf(action: Action): { reason: string; message: string } {
   }
 }
 
-const READY_REASONS = new Set(['Available', 'Stopped', 'Observed']);
+/** The call an action makes, in the words of the API client's messages. */
+function callWords(action: Action): string {
+  const id = 'serverId' in action ? ` ${action.serverId}` : '';
+  switch (action.type) {
+    case 'Create':
+      return 'create server';
+    case 'Update':
+      return `patch server${id}`;
+    case 'Start':
+    case 'Stop':
+    case 'Reboot':
+    case 'Delete':
+      return `${action.type.toLowerCase()} server${id}`;
+    default:
+      return 'list servers';
+  }
+}
+
+type Want = Omit<Condition, 'lastTransitionTime' | 'type' | 'observedGeneration'>;
+
+/** Where a pass leaves the resource, in kstatus terms: Current, InProgress or Failed. */
+interface Standing {
+  kind: 'ready' | 'progress' | 'stalled';
+  reason: string;
+  message: string;
+}
+
+/** The one decision behind Ready, Reconciling and Stalled (see the table in reasons.ts). */
+export function standingOf(action: Action, outcome: ActOutcome): Standing {
+  if (!outcome.ok && outcome.terminal)
+    return { kind: 'stalled', reason: outcome.reason, message: outcome.message };
+  let standing: Standing;
+  if (action.type === 'Stalled') {
+    standing = { kind: 'stalled', reason: action.reason, message: action.message };
+  } else if (action.type === 'Nothing' || action.type === 'Wait') {
+    const kind = action.type === 'Wait' ? 'progress' : reasonKind(action.reason);
+    standing = {
+      kind: kind === 'ready' || kind === 'stalled' ? kind : 'progress',
+      reason: action.reason,
+      message: action.message,
+    };
+  } else {
+    standing = { kind: 'progress', ...progressOf(action) };
+  }
+  // Not Ready because of a failure being retried: say which, not the step it blocked.
+  if (!outcome.ok && standing.kind !== 'ready')
+    return { kind: 'progress', reason: outcome.reason, message: outcome.message };
+  return standing;
+}
+
+/** Synced: what became of the last call to VPS.org (see ProviderCall). */
+export function syncedOf(vps: VpsServer, action: Action, outcome: ActOutcome, call: ProviderCall): Want {
+  if (call === 'made' && !outcome.ok)
+    return { status: 'False', reason: outcome.reason, message: outcome.message };
+  // Said from the memory of the refusal, not from the status read: that one may predate it.
+  if (typeof call === 'object') return { status: 'False', ...call.refused };
+  if (call === 'none') {
+    const prev = vps.status.conditions?.find((c) => c.type === 'Synced');
+    if (prev !== undefined) return { status: prev.status, reason: prev.reason, message: prev.message };
+    return { status: 'Unknown', reason: 'NoCallYet', message: 'No call to VPS.org has been made yet' };
+  }
+  const words = call === 'made' ? callWords(action) : 'list servers';
+  return {
+    status: 'True',
+    reason: 'ReconcileSuccess',
+    message: `The last call to VPS.org (${words}) succeeded`,
+  };
+}
+
+const defaultCall = (action: Action, outcome: ActOutcome): ProviderCall =>
+  PROVIDER_WRITES.has(action.type) || !outcome.ok ? 'made' : action.type === 'Stalled' ? 'none' : 'observed';
 
 /** The status this pass should write. Compare with the current one to skip no-op writes. */
-export function report({ vps, action, outcome, server, now }: ReportInput): VpsServerStatus {
+export function report({ vps, action, outcome, server, now, call }: ReportInput): VpsServerStatus {
   const status: VpsServerStatus = { ...vps.status, observedGeneration: vps.metadata.generation };
   if (server !== undefined) Object.assign(status, serverFields(server));
   if (action.type === 'ForgetServer' && outcome.ok) {
     for (const field of SERVER_STATUS_FIELDS) delete status[field];
   }
 
-  const want: Record<ConditionType, Omit<Condition, 'lastTransitionTime' | 'type'>> = {
-    Ready: { status: 'False', reason: 'Reconciling', message: '' },
-    Reconciling: { status: 'False', reason: 'Idle', message: '' },
-    Stalled: { status: 'False', reason: 'Healthy', message: '' },
-    Synced: { status: 'True', reason: 'ReconcileSuccess', message: 'The last call to VPS.org succeeded' },
+  const standing = standingOf(action, outcome);
+  const said = { reason: standing.reason, message: standing.message };
+  const want: Record<ConditionType, Want> = {
+    Ready: { status: standing.kind === 'ready' ? 'True' : 'False', ...said },
+    Reconciling:
+      standing.kind === 'progress'
+        ? { status: 'True', ...said }
+        : { status: 'False', reason: 'Idle', message: '' },
+    Stalled:
+      standing.kind === 'stalled'
+        ? { status: 'True', ...said }
+        : { status: 'False', reason: 'Healthy', message: '' },
+    Synced: syncedOf(vps, action, outcome, call ?? defaultCall(action, outcome)),
   };
-
-  if (!outcome.ok && outcome.terminal) {
-    want.Stalled = { status: 'True', reason: outcome.reason, message: outcome.message };
-    want.Ready = { status: 'False', reason: outcome.reason, message: outcome.message };
-    want.Synced = { status: 'False', reason: outcome.reason, message: outcome.message };
-  } else if (action.type === 'Stalled') {
-    want.Stalled = { status: 'True', reason: action.reason, message: action.message };
-    want.Ready = { status: 'False', reason: action.reason, message: action.message };
-    // Keep Synced as it was: a stall remembered from an earlier refusal is not a new call.
-    const prev = vps.status.conditions?.find((c) => c.type === 'Synced');
-    if (prev !== undefined) want.Synced = { status: prev.status, reason: prev.reason, message: prev.message };
-  } else if (action.type === 'Nothing') {
-    const ready = READY_REASONS.has(action.reason);
-    want.Ready = { status: ready ? 'True' : 'False', reason: action.reason, message: action.message };
-  } else {
-    const progress = progressOf(action);
-    want.Reconciling = { status: 'True', ...progress };
-    want.Ready = { status: 'False', ...progress };
-  }
-  if (!outcome.ok && !outcome.terminal) {
-    want.Synced = { status: 'False', reason: outcome.reason, message: outcome.message };
-    want.Reconciling = { status: 'True', reason: outcome.reason, message: outcome.message };
-    // Not Ready because of a failure that is being retried: say which, not the step it blocked.
-    if (want.Ready.status === 'False')
-      want.Ready = { status: 'False', reason: outcome.reason, message: outcome.message };
-  }
 
   status.conditions = CONDITION_TYPES.map((type) => condition(vps, type, want[type], now));
   return status;
 }
 
-function condition(
-  vps: VpsServer,
-  type: ConditionType,
-  want: Omit<Condition, 'lastTransitionTime' | 'type'>,
-  now: string,
-): Condition {
+function condition(vps: VpsServer, type: ConditionType, want: Want, now: string): Condition {
   const prev = vps.status.conditions?.find((c) => c.type === type);
   const lastTransitionTime =
     prev !== undefined && prev.status === want.status ? prev.lastTransitionTime : now;

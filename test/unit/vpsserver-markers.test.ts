@@ -20,6 +20,7 @@ const failure = (status?: number): ProviderFailure => ({
   terminal: false,
   reason: 'ProviderUnavailable',
   message: 'VPS.org create server: failed',
+  detail: 'VPS.org create server: failed',
   ...(status !== undefined && { status }),
 });
 

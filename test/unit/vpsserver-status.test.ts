@@ -29,13 +29,13 @@ describe('report', () => {
       },
     ],
     [
-      'a paused resource is at rest but not Ready',
+      'a paused resource is Stalled: only removing the annotation moves it on',
       { type: 'Nothing', reason: 'Paused', message: '' },
       OK,
       {
         Ready: 'False Paused',
         Reconciling: 'False Idle',
-        Stalled: 'False Healthy',
+        Stalled: 'True Paused',
         Synced: 'True ReconcileSuccess',
       },
     ],
@@ -91,7 +91,8 @@ describe('report', () => {
         Ready: 'False InsufficientCredits',
         Reconciling: 'False Idle',
         Stalled: 'True InsufficientCredits',
-        Synced: 'True ReconcileSuccess',
+        // No call was made, and none is on record: Synced cannot claim one succeeded.
+        Synced: 'Unknown NoCallYet',
       },
     ],
   ])('%s', (_what, action, outcome, want) => {

@@ -2,8 +2,8 @@
 -- Reconciling, Stalled, Synced). Argo CD has no generic health for custom resources, so
 -- without this a VpsServer shows no health at all. Runs with only Lua's base and table
 -- libraries, as Argo CD runs argocd-cm checks: no string.* here.
---   Degraded     Stalled=True: only a human can fix it (credits, token, a rejected field)
 --   Suspended    Ready=False Suspended (VPS.org suspended the server) or Paused (vps.org/paused)
+--   Degraded     Stalled=True otherwise: only a human can fix it (credits, token, a rejected field)
 --   Healthy      Ready=True, for the current generation
 --   Progressing  everything else: creating, provisioning, a transient failure being retried
 local hs = { status = "Progressing", message = "Waiting for the operator to report status" }
@@ -30,14 +30,16 @@ for _, c in ipairs(obj.status.conditions) do
   if c.type == "Stalled" then stalled = c end
 end
 
-if stalled ~= nil and stalled.status == "True" then
+-- Suspended and Paused are Stalled too (waiting will not move them on), but Argo CD has a
+-- status of its own for them.
+if ready ~= nil and ready.status ~= "True" and (ready.reason == "Suspended" or ready.reason == "Paused") then
+  hs.status = "Suspended"
+  hs.message = describe(ready)
+elseif stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
   hs.message = describe(stalled)
 elseif ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
-  hs.message = describe(ready)
-elseif ready ~= nil and (ready.reason == "Suspended" or ready.reason == "Paused") then
-  hs.status = "Suspended"
   hs.message = describe(ready)
 elseif ready ~= nil then
   hs.message = describe(ready)
