@@ -208,6 +208,10 @@ export class ShardSplit {
       const ms = Number(note.split('/')[0]);
       const fromPeer = name !== this.#leaseName(account);
       if (!this.#syncing && fromPeer && this.#mine.has(account) && ms > 0) {
+        this.#o.logger.info(
+          { account, ms, lease: name },
+          'paused for the Retry-After another shard was given',
+        );
         this.#o.pause(account, ms);
       }
     }

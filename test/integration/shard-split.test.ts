@@ -82,10 +82,13 @@ describe('shards on one token', () => {
     expect(Date.now() - killed).toBeLessThan(3_000 * 1.1 + 2_000);
   }, 240_000);
 
-  // Skipped: in this world the two shards drew no 429 at all (throttled 0), so the test proved
-  // nothing; it needs forced 429s (simulator faults) on one shard's calls. Left for a follow-up.
-  it.skip('pause every shard of an account for the Retry-After of a 429 one of them saw', async () => {
-    // Far above the provider's 6/s: 429s will come, and no shard may call inside their windows.
+  // The provider (2/s, burst 2) is far below the shards' 40/s, so 429s come at once; each one
+  // opens a Retry-After window for the whole token, and the simulator counts a call of either
+  // shard inside it (after 250 ms of grace for calls already in flight) as a violation. The
+  // first version of this test ran at the provider's 6/s and drew no 429 at all.
+  it('pause every shard of an account for the Retry-After of a 429 one of them saw', async () => {
+    env.sim.state.setRateLimit({ requests: 2, perMs: 1000 });
+    env.sim.state.resetStats();
     const shards = ['d', 'e'].map((n) => shard(n, ['--api-rate', '40/s']));
     await Promise.all(
       ['d', 'e'].flatMap((n) =>
@@ -93,10 +96,15 @@ describe('shards on one token', () => {
       ),
     );
     for (const n of ['d', 'e'])
-      for (const i of [1, 2, 3, 4, 5]) await env.waitReady(`pause-${n}-${i}`, 120_000);
+      for (const i of [1, 2, 3, 4, 5]) await env.waitReady(`pause-${n}-${i}`, 180_000);
     const stats = env.sim.state.stats();
     expect(stats.throttled).toBeGreaterThan(0);
     expect(stats.retryAfterViolations).toBe(0);
-    expect(shards.some((p) => p.lines.some((l) => l.includes('429')))).toBe(true);
-  }, 240_000);
+    // The pause crossed the process boundary: a shard held its calls for another's 429.
+    expect(
+      shards.some((p) =>
+        p.lines.some((l) => l.includes('paused for the Retry-After another shard was given')),
+      ),
+    ).toBe(true);
+  }, 300_000);
 });
