@@ -68,7 +68,7 @@ export async function act(
     case 'RemoveFinalizer':
       return removeFinalizer(deps, vps, action);
     case 'Create':
-      return createServer(deps, vps, action.request, need(), signal);
+      return createServer(deps, vps, action.request, need(), signal, action.addFinalizer === true);
     case 'Adopt':
       return adoptServer(deps, vps, action, need());
     case 'Update':
@@ -117,9 +117,16 @@ export async function createServer(
   request: CreateServerRequest,
   account: Account,
   signal: AbortSignal,
+  addFinalizer = false,
 ): Promise<ActResult> {
-  // Create is not idempotent: persist the marker first. If this write fails, nothing is sent.
-  const marked = await markCreatePending(deps.writer, vps, { at: deps.now(), name: request.name });
+  // Create is not idempotent: persist the marker first (with the finalizer, when the resource
+  // has none yet). If this write fails, nothing is sent.
+  const marked = await markCreatePending(
+    deps.writer,
+    vps,
+    { at: deps.now(), name: request.name },
+    addFinalizer ? FINALIZER : undefined,
+  );
   let created: ObservedServer;
   crashPoint('before-create');
   try {

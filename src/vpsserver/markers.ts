@@ -47,9 +47,23 @@ export const formatCreatePending = (p: CreatePending): string =>
 export const rebootPendingOf = (vps: VpsServer): string | undefined =>
   vps.metadata.annotations[REBOOT_PENDING_ANNOTATION];
 
-/** Set before POST /servers/: if this write fails, nothing is sent. */
-export const markCreatePending = (writer: MetadataWriter, vps: VpsServer, p: CreatePending) =>
-  patchMetadata(writer, vps, { annotations: { [CREATE_PENDING_ANNOTATION]: formatCreatePending(p) } });
+/**
+ * Set before POST /servers/: if this write fails, nothing is sent. `finalizer` joins the same
+ * write when the resource has none yet, so the server can never exist without it.
+ */
+export const markCreatePending = (
+  writer: MetadataWriter,
+  vps: VpsServer,
+  p: CreatePending,
+  finalizer?: string,
+) =>
+  patchMetadata(writer, vps, {
+    annotations: { [CREATE_PENDING_ANNOTATION]: formatCreatePending(p) },
+    ...(finalizer !== undefined &&
+      !vps.metadata.finalizers.includes(finalizer) && {
+        finalizers: [...vps.metadata.finalizers, finalizer],
+      }),
+  });
 
 /** Set before POST /servers/{id}/reboot/: at most one reboot per value, even across a crash. */
 export const markRebootPending = (writer: MetadataWriter, vps: VpsServer, requestedAt: string) =>

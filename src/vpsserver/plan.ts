@@ -40,7 +40,12 @@ export type RestReason =
 export type Action =
   | { type: 'AddFinalizer' }
   | { type: 'RemoveFinalizer'; reason: string }
-  | { type: 'Create'; request: CreateServerRequest }
+  /**
+   * `addFinalizer`: the resource has no finalizer yet, and it goes on in the same write as the
+   * create-pending marker, before the call (one write, one watch event and one pass less than
+   * adding it first: the start-up ramp of issue 17).
+   */
+  | { type: 'Create'; request: CreateServerRequest; addFinalizer?: true }
   | { type: 'Adopt'; serverId: number; reason: 'SpecServerId' | 'LostCreateResponse' }
   | { type: 'Update'; serverId: number; changes: PatchServerRequest }
   | { type: 'Start'; serverId: number }
@@ -116,7 +121,15 @@ export function plan(input: PlanInput): Action {
 
   // ObserveOnly never deletes, so it needs no finalizer; everything else does, before any create,
   // so that a server can never exist without the finalizer that cleans it up.
-  if (!hasFinalizer && !observeOnly) return { type: 'AddFinalizer' };
+  // When the next step is the create, the finalizer rides in on the marker's write (still
+  // before the call); any other step waits for a pass with the finalizer in place.
+  if (!hasFinalizer && !observeOnly) {
+    const next = plan({
+      ...input,
+      vps: { ...vps, metadata: { ...vps.metadata, finalizers: [...vps.metadata.finalizers, FINALIZER] } },
+    });
+    return next.type === 'Create' ? { ...next, addFinalizer: true } : { type: 'AddFinalizer' };
+  }
 
   if (!credentials.ok) return { type: 'Stalled', reason: credentials.reason, message: credentials.message };
 

@@ -91,6 +91,20 @@ describe('act', () => {
     expect(w.observation.get(7)?.state).toBe('provisioning');
   });
 
+  it('writes the finalizer with the create-pending marker, in one write before the call, when the resource has none', async () => {
+    const w = world();
+    await w.run({ type: 'Create', request, addFinalizer: true }, vps({ finalizers: [] }));
+    expect([w.writer.changes, w.calls]).toEqual([
+      [
+        {
+          annotations: { [CREATE_PENDING_ANNOTATION]: formatCreatePending({ at: NOW, name: 'web-01' }) },
+          finalizers: [FINALIZER],
+        },
+      ],
+      ['create web-01'],
+    ]);
+  });
+
   it('clears the create-pending marker when VPS.org refused the create', async () => {
     const w = world(refused(402));
     const r = await w.run({ type: 'Create', request });

@@ -96,8 +96,22 @@ type Row = [
 const rows: Row[] = [
   // finalizer and creation
   [
-    'a new resource first gets the finalizer',
+    'a new resource is created with the finalizer in the same write as the create-pending marker',
     { vps: vps({ finalizers: [] }), observed: none() },
+    { type: 'Create', request: createReq, addFinalizer: true },
+  ],
+  [
+    'a new resource whose next step is not a create first gets the finalizer',
+    { vps: vps({ finalizers: [], spec: { serverId: 12345 } }), observed: seen(server()) },
+    { type: 'AddFinalizer' },
+  ],
+  [
+    'a new resource without credentials first gets the finalizer',
+    {
+      vps: vps({ finalizers: [] }),
+      observed: none(),
+      credentials: { ok: false, reason: 'CredentialsNotFound', message: 'Secret shop/vps-token not found' },
+    },
     { type: 'AddFinalizer' },
   ],
   [
