@@ -6,6 +6,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from './cli/command.ts';
+import {
+  type NamespacePolicy,
+  FORM as POLICY_FORM,
+  parseNamespacePolicy,
+} from './vpsserver/namespace-policy.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -36,6 +41,10 @@ export interface OperatorConfig {
   shutdownGraceMs: number;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'json' | 'pretty';
+  // Tenant isolation (issue 15): kept together so other option blocks merge cleanly.
+  claimsNamespace: string;
+  defaultCredentialsNamespaces: NamespacePolicy;
+  adoptionNamespaces: NamespacePolicy;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -346,6 +355,31 @@ export const OPTIONS: OptionSpec[] = [
     help: 'json (for machines) or pretty (for humans)',
     default: 'json',
     parse: oneOf('json', 'pretty'),
+  },
+  // Tenant isolation (issue 15; docs/security.md).
+  {
+    key: 'claimsNamespace',
+    flag: 'claims-namespace',
+    form: 'ns',
+    help: "namespace of the server claims (Leases): the same for every replica and shard; default: the pod's namespace, else vps-operator-system",
+    default: '',
+    parse: text,
+  },
+  {
+    key: 'defaultCredentialsNamespaces',
+    flag: 'default-credentials-namespaces',
+    form: 'ns,…|selector:…|*',
+    help: `namespaces whose VpsServers may use the default credentials (--default-credentials-secret or VPS_API_TOKEN): ${POLICY_FORM}`,
+    default: '*',
+    parse: parseNamespacePolicy,
+  },
+  {
+    key: 'adoptionNamespaces',
+    flag: 'adoption-namespaces',
+    form: 'ns,…|selector:…|*',
+    help: `namespaces whose VpsServers may adopt an existing server by spec.serverId: ${POLICY_FORM}`,
+    default: '*',
+    parse: parseNamespacePolicy,
   },
 ];
 

@@ -9,8 +9,11 @@ import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type OperatorConfig, parseRate } from './config.ts';
+import { ClaimStore } from './k8s/claim-store.ts';
+import { isNotFound } from './k8s/errors.ts';
 import { EventRecorder } from './k8s/events.ts';
 import { reuseConnections } from './k8s/kubeconfig.ts';
+import { NamespaceSet } from './k8s/namespace-set.ts';
 import { API_RATE_ANNOTATION, SecretReader, secretProblemMessage } from './k8s/secrets.ts';
 import { CustomResourceWriter } from './k8s/vpsservers.ts';
 import {
@@ -32,12 +35,19 @@ import {
 } from './runtime/index.ts';
 import { type CallEvent, isVpsApiError, VpsOrgClient } from './vpsorg/index.ts';
 import { Accounts, accountIdOf } from './vpsserver/accounts.ts';
+import {
+  allows,
+  describePolicy,
+  type NamespacePolicy,
+  refusalMessage,
+} from './vpsserver/namespace-policy.ts';
 import { ServerOwners } from './vpsserver/owners.ts';
 import {
   type CredentialsResolver,
   VpsServerReconciler,
   type VpsServerReconcilerDeps,
 } from './vpsserver/reconcile.ts';
+import { ServerIndex } from './vpsserver/server-index.ts';
 import { GROUP, PLURAL, VERSION } from './vpsserver/types.ts';
 import { vpsOrgProvider } from './vpsserver/vpsorg-provider.ts';
 
@@ -82,8 +92,10 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
   const { logger, metrics } = deps;
   const kc = reuseConnections(deps.kubeConfig);
   const owners = new ServerOwners();
-  const serversChanged = new ChannelSource<ServersChanged>((c: ServersChanged) =>
-    owners.ownersOf(c.accountId, c.ids),
+  // Every resource naming a server hears of its changes, not only the one this process saw own it.
+  const index = new ServerIndex();
+  const serversChanged = new ChannelSource<ServersChanged>(
+    (c: ServersChanged) => new Set([...owners.ownersOf(c.accountId, c.ids), ...index.keysNaming(c.ids)]),
   );
   const identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
   const elector = config.leaderElect ? leaderElector(kc, config, logger, identity) : undefined;
@@ -99,18 +111,73 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
     (accountId, ids) => serversChanged.send({ accountId, ids }),
     leaseGuard,
   );
+  // Keys to look at again for tenancy: a freed claim, a deleted claimant, a namespace's labels.
+  const tenancyChanged = new ChannelSource<Iterable<string>>((keys) => keys);
   const informers = vpsServerInformers(kc, config, logger);
+  const lookup = (key: string) => informers.map((inf) => inf.get(key)).find((obj) => obj !== undefined);
+  const writer = new CustomResourceWriter(
+    kc,
+    { group: GROUP, version: VERSION, plural: PLURAL },
+    { beforeWrite: leaseGuard },
+  );
+  const claims = new ClaimStore({
+    kubeConfig: kc,
+    namespace: config.claimsNamespace === '' ? 'vps-operator-system' : config.claimsNamespace,
+    apiUrl: config.apiUrl,
+    logger: logger.child({ component: 'claims' }),
+    readHolder: async (namespace, name) => {
+      // A holder in this process's cache is there (its deletion releases the claim and tells
+      // the index); one outside it (another shard or namespace) is read fresh.
+      const cached = lookup(`${namespace}/${name}`);
+      if (cached !== undefined) return cached;
+      try {
+        return await writer.get(namespace, name);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    onReleased: (_accountId, serverId) => tenancyChanged.send(index.keysNaming([serverId])),
+    beforeWrite: leaseGuard,
+  });
+  // Which namespaces may use the default credentials, and adopt: a label change re-reconciles
+  // every resource of the namespace, so it takes effect within one watch event.
+  const policySets: NamespaceSet[] = [];
+  const policy = (flag: string, p: NamespacePolicy) => {
+    logger.info(
+      { flag: `--${flag}`, policy: describePolicy(p) },
+      p.all ? `every namespace may (--${flag}=*)` : `only these namespaces may (--${flag})`,
+    );
+    if (p.all || p.selector === undefined) return (ns: string) => allows(p, ns, false);
+    const set = new NamespaceSet({
+      kubeConfig: kc,
+      labelSelector: p.selector,
+      logger: logger.child({ component: 'namespaces', flag }),
+      onChange: (ns) =>
+        tenancyChanged.send(informers.flatMap((inf) => inf.keys().filter((k) => k.startsWith(`${ns}/`)))),
+    });
+    policySets.push(set);
+    return (ns: string) => allows(p, ns, set.has(ns));
+  };
+  const mayUseDefault = policy('default-credentials-namespaces', config.defaultCredentialsNamespaces);
+  const mayAdopt = policy('adoption-namespaces', config.adoptionNamespaces);
+
   const reconciler = new VpsServerReconciler({
-    lookup: (key) => informers.map((inf) => inf.get(key)).find((obj) => obj !== undefined),
+    lookup,
+    claims,
+    adoptionAllowed: (ns) =>
+      mayAdopt(ns)
+        ? { ok: true }
+        : { ok: false, message: refusalMessage('adoption', ns, config.adoptionNamespaces) },
     listObjects: () => informers.flatMap((inf) => inf.list()),
-    writer: new CustomResourceWriter(
-      kc,
-      { group: GROUP, version: VERSION, plural: PLURAL },
-      { beforeWrite: leaseGuard },
-    ),
+    writer,
     recordEvent: eventRecorder(kc, logger, leaseGuard),
-    credentials: credentialsResolver(new SecretReader(kc), config, deps.fallbackToken, (token, rate) =>
-      budgets.setOverride(accountIdOf(token), rate),
+    credentials: credentialsResolver(
+      new SecretReader(kc),
+      config,
+      deps.fallbackToken,
+      (token, rate) => budgets.setOverride(accountIdOf(token), rate),
+      mayUseDefault,
     ),
     accounts,
     owners,
@@ -137,8 +204,21 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
     ...(metrics !== undefined && {
       metrics: { queue: metrics.workQueue('vpsserver'), reconcile: metrics.reconcile('vpsserver') },
     }),
-  }).watch(serversChanged);
-  for (const inf of informers) inf.addEventHandler(enqueueKeys(controller.queue));
+  })
+    .watch(serversChanged)
+    .watch(tenancyChanged);
+  for (const inf of informers) {
+    inf.addEventHandler({
+      onAdd: (obj) => index.update(obj),
+      onUpdate: (_old, obj) => index.update(obj),
+      // Whoever else names the server of a deleted resource may now claim it.
+      onDelete: (obj) => {
+        const ids = index.remove(obj);
+        if (ids.length > 0) tenancyChanged.send(index.keysNaming(ids));
+      },
+    });
+    inf.addEventHandler(enqueueKeys(controller.queue));
+  }
   metrics?.setServersByStateSource(() => serversByState(accounts));
   metrics?.setResourceConditionsSource(() =>
     informers
@@ -162,6 +242,8 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
       stop: () => split.stop(),
     });
   }
+  manager.addInformer(claims);
+  for (const set of policySets) manager.addInformer(set);
   manager.addController(controller);
   manager.addRunnable({
     name: 'vpsorg-observation',
@@ -363,9 +445,20 @@ function credentialsResolver(
   config: OperatorConfig,
   fallbackToken: string | undefined,
   onRate: (token: string, perSecond: number | undefined) => void,
+  mayUseDefault: (namespace: string) => boolean,
 ): CredentialsResolver {
   return async (vps) => {
     const ref = vps.spec.credentialsSecretRef;
+    // A resource's own Secret is always read in its own namespace; the operator's default only
+    // for namespaces --default-credentials-namespaces allows.
+    if (ref === undefined && !mayUseDefault(vps.metadata.namespace))
+      return {
+        check: {
+          ok: false,
+          reason: 'CredentialsNotAllowed',
+          message: refusalMessage('credentials', vps.metadata.namespace, config.defaultCredentialsNamespaces),
+        },
+      };
     const where =
       ref !== undefined ? { namespace: vps.metadata.namespace, ...ref } : config.defaultCredentialsSecret;
     if (where !== undefined) {

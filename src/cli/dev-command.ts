@@ -193,6 +193,9 @@ function demoConfig(apiUrl: string, flags: DevFlags) {
       apiUrl,
       '--default-credentials-secret',
       `${DEMO_NAMESPACE}/vps-org-credentials`,
+      // The admin's cluster has no operator namespace: server claims live next to the demo.
+      '--claims-namespace',
+      DEMO_NAMESPACE,
       '--observe-active-interval',
       '1s',
       '--observe-resting-interval',

@@ -44,6 +44,8 @@ export const runCommand: Command = {
       config.leaderElectionNamespace = podNamespace() ?? 'default';
     }
 
+    if (config.claimsNamespace === '') config.claimsNamespace = podNamespace() ?? 'vps-operator-system';
+
     const metrics = createMetrics();
     let operatorReady: () => { ready: boolean; reason?: string } = () => ({
       ready: false,

@@ -11,7 +11,7 @@ import type { CreateServerRequest, PatchServerRequest } from '../vpsorg/index.ts
 import type { Account } from './accounts.ts';
 import { crashPoint } from './crash-points.ts';
 import { markCreatePending, markRebootPending, settleFailedCall } from './markers.ts';
-import { staleObservationMessage } from './messages.ts';
+import { serverVanishedMessage, staleObservationMessage } from './messages.ts';
 import { type MetadataWriter, patchMetadata } from './metadata.ts';
 import type { ObservedServer } from './observed.ts';
 import type { Action } from './plan.ts';
@@ -104,7 +104,9 @@ async function removeFinalizer(
   const after = await patchMetadata(deps.writer, vps, {
     finalizers: vps.metadata.finalizers.filter((f) => f !== FINALIZER),
   });
-  if (action.reason === 'Orphaned' && vps.status.serverId !== undefined) {
+  if (action.reason === 'NotOwner' && action.message !== undefined) {
+    deps.event(vps, 'Normal', 'ServerNotOwned', action.message);
+  } else if (action.reason === 'Orphaned' && vps.status.serverId !== undefined) {
     const message = `Server ${vps.status.serverId} is left at VPS.org (deletionPolicy Orphan)`;
     deps.event(vps, 'Normal', 'ServerOrphaned', message);
   }
@@ -274,8 +276,7 @@ function forgetServer(
   { serverId }: ActionOf<'ForgetServer'>,
   account: Account | undefined,
 ): ActResult {
-  const message = `Server ${serverId} was deleted outside Kubernetes; a new server will be created`;
-  deps.event(vps, 'Warning', 'ServerDeletedOutOfBand', message);
+  deps.event(vps, 'Warning', 'ServerVanished', serverVanishedMessage(serverId));
   account?.observation.untrack(serverId);
   return ok(vps);
 }

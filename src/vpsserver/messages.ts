@@ -91,3 +91,35 @@ export const unknownStateMessage = (serverId: number, state: string, waitMs: num
     `nothing to do, looking again in ${Math.round(waitMs / 1000)}s; report state "${state}" to the operator's maintainers if it persists`,
     `server ${serverId} is in state "${state}", which the operator does not know`,
   );
+
+/** Another VpsServer holds the claim on the server (one owner per server, docs/security.md). */
+export const serverClaimedMessage = (serverId: number, holder: string, self: string): string =>
+  fixFirst(
+    `delete this VpsServer, or hand server ${serverId} over by deleting ${holder} with deletionPolicy Orphan`,
+    `server ${serverId} is managed by ${holder}; ${self} makes no change to it, and deleting ${self} leaves the server alone`,
+  );
+
+/** The Normal Event of a deletion that left another owner's server alone. */
+export const serverNotOwnedMessage = (serverId: number, holder: string): string =>
+  `Server ${serverId} is managed by ${holder}: left untouched at VPS.org`;
+
+/** The Warning Event of a managed server deleted outside Kubernetes. */
+export const serverVanishedMessage = (serverId: number): string =>
+  fixFirst(
+    `restore from your backups if the data matters (set annotation ${PAUSED_ANNOTATION}=true to stop the re-creation)`,
+    `server ${serverId} vanished at VPS.org (deleted outside Kubernetes; its data is gone); a new, empty server will be created, and status.vanishedServerId keeps the old id`,
+  );
+
+/** A namespace --default-credentials-namespaces does not allow; `policy` as the admin wrote it. */
+export const credentialsNotAllowedMessage = (namespace: string, policy: string): string =>
+  fixFirst(
+    `set spec.credentialsSecretRef to a Secret in namespace ${namespace}, or ask an admin to add ${namespace} to --default-credentials-namespaces (or give it a label the selector matches)`,
+    `namespace ${namespace} may not use the operator's default VPS.org credentials (--default-credentials-namespaces is "${policy}")`,
+  );
+
+/** A namespace --adoption-namespaces does not allow. */
+export const adoptionNotAllowedMessage = (namespace: string, policy: string): string =>
+  fixFirst(
+    `remove spec.serverId to create a new server, or ask an admin to add ${namespace} to --adoption-namespaces (or give it a label the selector matches)`,
+    `namespace ${namespace} may not adopt existing servers by spec.serverId (--adoption-namespaces is "${policy}")`,
+  );

@@ -40,7 +40,11 @@ export type CredentialsCheck =
       /** Where the token came from, for messages: `Secret shop/vps-token (key "token")`. */
       source?: string;
     }
-  | { ok: false; reason: 'CredentialsNotFound' | 'CredentialsInvalid'; message: string };
+  | {
+      ok: false;
+      reason: 'CredentialsNotFound' | 'CredentialsInvalid' | 'CredentialsNotAllowed';
+      message: string;
+    };
 
 /** The provider's view for one resource. */
 export interface Observation {

@@ -39,7 +39,7 @@ export type RestReason =
 
 export type Action =
   | { type: 'AddFinalizer' }
-  | { type: 'RemoveFinalizer'; reason: string }
+  | { type: 'RemoveFinalizer'; reason: string; message?: string }
   /**
    * `addFinalizer`: the resource has no finalizer yet, and it goes on in the same write as the
    * create-pending marker, before the call (one write, one watch event and one pass less than
@@ -79,6 +79,8 @@ export interface PlanTimings {
   createProofMs: number;
   /** Tolerated difference between the provider's clock and ours when matching created_at. */
   clockSkewMs: number;
+  /** How often a resource Stalled on ServerNotFound asks again. @default 5 min */
+  notFoundRecheckMs?: number;
 }
 
 export const DEFAULT_TIMINGS: PlanTimings = {
@@ -197,10 +199,15 @@ function planDeletion(input: PlanInput, timings: PlanTimings): Action {
   if (vps.spec.deletionPolicy === 'Orphan' || vps.spec.managementPolicy === 'ObserveOnly') {
     return { type: 'RemoveFinalizer', reason: 'Orphaned' };
   }
-  const serverId = managedServerId(vps);
-  const pending = createPendingOf(vps);
+  // Only a server this resource adopted or created is deleted with it: naming one in
+  // spec.serverId is not enough (a refused or never-finished adoption must not destroy it).
+  const serverId = vps.status.serverId;
+  const pending = vps.spec.serverId === undefined ? createPendingOf(vps) : undefined;
   if (serverId === undefined && pending === undefined)
-    return { type: 'RemoveFinalizer', reason: 'NeverCreated' };
+    return {
+      type: 'RemoveFinalizer',
+      reason: vps.spec.serverId === undefined ? 'NeverCreated' : 'NeverAdopted',
+    };
   if (isPaused(vps)) {
     return {
       type: 'Nothing',

@@ -44,7 +44,6 @@ export const REASON_ROWS: readonly ReasonRow[] = [
       'Starting',
       'Stopping',
       'Rebooting',
-      'Recreating',
       'Deleting',
       'Reconciling',
     ],
@@ -100,8 +99,44 @@ export const REASON_ROWS: readonly ReasonRow[] = [
     reasons: ['ServerNotFound'],
     kind: 'stalled',
     condition: 'Stalled',
-    meaning: '`spec.serverId` names no server of this account (or, ObserveOnly, the server is gone)',
-    whatToDo: 'fix the id or the credentials, or delete the resource',
+    meaning:
+      '`spec.serverId` names no server of this account: VPS.org answered 404 to a GET of the id (or, ObserveOnly, the server is gone)',
+    whatToDo:
+      'fix the id or the credentials, or delete the resource; it adopts the server by itself once a list shows it (or within 5 minutes)',
+  },
+  {
+    reasons: ['ServerClaimed'],
+    kind: 'stalled',
+    condition: 'Stalled',
+    meaning:
+      'another VpsServer, named in the message, manages this server (one owner per server, cluster-wide); nothing is written to it, and deleting this resource leaves it alone',
+    whatToDo:
+      'delete this resource, or hand the server over by deleting the owner with `deletionPolicy: Orphan` (waiting resources take over oldest first)',
+  },
+  {
+    reasons: ['CredentialsNotAllowed'],
+    kind: 'stalled',
+    condition: 'Stalled',
+    meaning: "this namespace may not use the operator's default credentials",
+    whatToDo:
+      'set `spec.credentialsSecretRef` to a Secret in this namespace, or an admin adds the namespace to `--default-credentials-namespaces`',
+  },
+  {
+    reasons: ['AdoptionNotAllowed'],
+    kind: 'stalled',
+    condition: 'Stalled',
+    meaning: 'this namespace may not adopt existing servers by `spec.serverId`',
+    whatToDo:
+      'remove `spec.serverId` to create a new server, or an admin adds the namespace to `--adoption-namespaces`',
+  },
+  {
+    reasons: ['Recreating'],
+    kind: 'progress',
+    condition: 'Ready=False',
+    meaning:
+      'the managed server vanished at VPS.org (deleted outside Kubernetes): a Warning Event `ServerVanished` names it, `status.vanishedServerId` keeps its id, and a new, empty server is created',
+    whatToDo:
+      'restore your data from backups; to stop the re-creation, set annotation `vps.org/paused: "true"`',
   },
   {
     reasons: ['Suspended'],

@@ -9,6 +9,7 @@ import type { CustomResourceWriter } from '../k8s/vpsservers.ts';
 import type { Reconciler, Result } from '../runtime/index.ts';
 import type { Account, Accounts } from './accounts.ts';
 import { type ActResult, act } from './act.ts';
+import { type ClaimPort, claimsToRelease, claimTarget, observedClaimNote, refusedAction } from './claims.ts';
 import { crashPoint } from './crash-points.ts';
 import { DecodeError, decodeVpsServer } from './decode.ts';
 import { clearSupersededMarkers } from './markers.ts';
@@ -48,6 +49,10 @@ export interface VpsServerReconcilerDeps {
   logger: Logger;
   timings?: PlanTimings;
   now?: () => number;
+  /** Server claims (one owner per server, cluster-wide); without them, no isolation. */
+  claims?: ClaimPort;
+  /** Whether the resource's namespace may adopt existing servers (--adoption-namespaces); a refusal's message. */
+  adoptionAllowed?: (namespace: string) => { ok: true } | { ok: false; message: string };
   /** Called once per pass with the action taken (metrics, tests). */
   onAction?: (key: string, action: Action, ok: boolean) => void;
 }
@@ -65,6 +70,8 @@ interface Seen {
 
 /** How soon to look again after a write: the next pass plans on the overlaid answer. */
 const AFTER_WRITE_MS = 50;
+/** How often a resource Stalled on ServerNotFound asks the provider again (besides list changes). */
+const NOT_FOUND_RECHECK_MS = 300_000;
 
 export class VpsServerReconciler implements Reconciler {
   readonly #d: VpsServerReconcilerDeps;
@@ -94,21 +101,40 @@ export class VpsServerReconciler implements Reconciler {
     const { credentials, account, stall } = seen;
     // From reading the candidates to claiming one below, no await: a concurrent pass for
     // another resource with the same name must see the claim or not have read yet.
-    const observed: Observation =
+    let observed: Observation =
       account !== undefined && stall === undefined
         ? this.#observation(vps, account)
         : { snapshotAt: 0, candidates: [] };
+    // Absent from the list is not proof: the list may predate a server made a moment ago, so a
+    // server named by id is declared missing (or vanished) only on the provider's 404. (No
+    // candidates are read when an id is known, so this await splits no candidate claim.)
+    const id = managedServerId(vps);
+    if (account !== undefined && stall === undefined && id !== undefined && observed.server === undefined) {
+      try {
+        const found = await account.provider.getServer(id, signal);
+        if (found !== undefined) {
+          account.observation.upsert(found);
+          account.observation.track(id);
+          observed = { ...observed, server: account.observation.get(id) ?? found };
+        }
+      } catch (err) {
+        return this.#reportListFailure(vps, credentials, providerFailure(err), log);
+      }
+    }
 
     // Plan: one pure decision.
-    const action = plan({ vps, credentials, observed, stall, timings: this.#timings });
+    const planned = plan({ vps, credentials, observed, stall, timings: this.#timings });
     // A pass that waits for the provider's view to move on while the account's lists fail would
     // wait in silence: say why nothing new can be seen instead (and back off).
     const listFailure = account?.observation.listFailure;
-    if (action.type === 'Wait' && listFailure !== undefined)
+    if (planned.type === 'Wait' && listFailure !== undefined)
       return this.#reportListFailure(vps, credentials, providerFailure(listFailure), log);
     // Claim an adopted server before the first await, so a concurrent pass for another resource
     // with the same name cannot pick the same candidate.
-    if (action.type === 'Adopt' && account !== undefined) this.#owners.add(account.id, action.serverId, key);
+    if (planned.type === 'Adopt' && account !== undefined)
+      this.#owners.add(account.id, planned.serverId, key);
+    // The server the action touches must be ours: one owner per server, cluster-wide.
+    const action = await this.#claimFor(vps, planned, account);
 
     // Act: at most one provider write.
     const startedAt = this.#now();
@@ -132,7 +158,34 @@ export class VpsServerReconciler implements Reconciler {
             : 'none';
     const status = await this.#report(vps, action, result, account, call);
     this.#warnIfNewlyStalled(vps, credentials, status, writes && result.outcome.ok);
-    return this.#next(vps, action, result, account);
+    const next = this.#next(vps, action, result, account);
+    if (action.type === 'RemoveFinalizer')
+      for (const c of this.#d.claims?.heldBy(vps.metadata.uid) ?? []) await this.#d.claims?.release(c);
+    return next;
+  }
+
+  /**
+   * The action to run once the claim on the server it touches is settled: the planned one if
+   * this resource owns the server (or just took it), else a refusal that never writes to it.
+   * Claims for servers the resource no longer names (it vanished, it was forgotten) go back.
+   */
+  async #claimFor(vps: VpsServer, action: Action, account: Account | undefined): Promise<Action> {
+    if (action.type === 'Adopt' && action.reason === 'SpecServerId') {
+      const allowed = this.#d.adoptionAllowed?.(vps.metadata.namespace) ?? { ok: true };
+      if (!allowed.ok) return { type: 'Stalled', reason: 'AdoptionNotAllowed', message: allowed.message };
+    }
+    const claims = this.#d.claims;
+    if (claims === undefined || account === undefined) return action;
+    for (const c of claimsToRelease(vps, claims.heldBy(vps.metadata.uid))) await claims.release(c);
+    if (action.type === 'Nothing' && action.reason === 'Observed') {
+      const id = managedServerId(vps);
+      const note = id === undefined ? '' : observedClaimNote(claims.holderOf(account.id, id), vps);
+      return note === '' ? action : { ...action, message: `${action.message}${note}` };
+    }
+    const target = claimTarget(vps, action);
+    if (target === undefined) return action;
+    const got = await claims.acquire(account.id, target, vps);
+    return got.ok ? action : refusedAction(vps, target, got.holder);
   }
 
   /** The resource as the informer has it, decoded; undefined when it is gone or unreadable. */
@@ -226,6 +279,8 @@ export class VpsServerReconciler implements Reconciler {
       account?.observation.refreshSoon();
       return { kind: 'requeueAfter', ms: action.ms };
     }
+    if (action.type === 'Stalled' && action.reason === 'ServerNotFound')
+      return { kind: 'requeueAfter', ms: this.#timings.notFoundRecheckMs ?? NOT_FOUND_RECHECK_MS };
     if (action.type === 'Nothing' || action.type === 'Stalled' || (result.failure?.terminal ?? false))
       return { kind: 'done' };
     if (action.type === 'RemoveFinalizer') this.#forget(vps, account);

@@ -78,7 +78,7 @@ function progressOf(action: Action): { reason: string; message: string } {
     case 'ForgetServer':
       return {
         reason: 'Recreating',
-        message: `Server ${action.serverId} was deleted outside Kubernetes; recreating it`,
+        message: `Server ${action.serverId} vanished at VPS.org; creating a new server`,
       };
     case 'Wait':
     case 'Nothing':
@@ -165,6 +165,7 @@ export function report({ vps, action, outcome, server, now, call }: ReportInput)
   if (server !== undefined) Object.assign(status, serverFields(server));
   if (action.type === 'ForgetServer' && outcome.ok) {
     for (const field of SERVER_STATUS_FIELDS) delete status[field];
+    status.vanishedServerId = action.serverId;
   }
 
   const standing = standingOf(action, outcome);

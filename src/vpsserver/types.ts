@@ -85,6 +85,8 @@ export interface VpsServerStatus {
   os?: { id: number; name: string };
   resourceUsage?: ResourceUsageStatus;
   lastRebootRequestedAt?: string;
+  /** The last managed server that vanished at VPS.org (deleted outside Kubernetes). */
+  vanishedServerId?: number;
   observedGeneration?: number;
   conditions?: Condition[];
 }
@@ -152,6 +154,7 @@ export const SERVER_STATUS_FIELDS = [
 export const STATUS_FIELDS = [
   ...SERVER_STATUS_FIELDS,
   'lastRebootRequestedAt',
+  'vanishedServerId',
   'observedGeneration',
   'conditions',
 ] as const satisfies readonly (keyof VpsServerStatus)[];

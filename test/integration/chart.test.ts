@@ -145,7 +145,10 @@ describe('the Helm chart', () => {
   });
 
   it('renders operator flags that the operator accepts, every value reaching its flag', async () => {
-    const deployment = find(docs(await template('ops', '-f', ALL_ON)), 'Deployment');
+    const deployment = find(
+      docs(await template('ops', '-f', ALL_ON, '--set', 'operator.claimsNamespace=vps-claims')),
+      'Deployment',
+    );
     const args: string[] = deployment.spec.template.spec.containers[0].args;
     expect(args[0]).toBe('run');
     const config = loadConfig(args.slice(1), {});
@@ -158,6 +161,13 @@ describe('the Helm chart', () => {
       leaderElect: true,
       leaderElectionId: 'vps-operator-shard-a',
       logLevel: 'info', // extraArgs come last and win
+      defaultCredentialsNamespaces: {
+        all: false,
+        names: ['shop', 'batch'],
+        selector: 'vps.org/tenant=trusted',
+      },
+      adoptionNamespaces: { all: false, names: ['shop'] },
+      claimsNamespace: 'vps-claims',
     });
     expect(args).toContain('--default-credentials-secret=ops/vps-token:api-token');
     expect(args).toContain('--metrics-bind-address=:8080');

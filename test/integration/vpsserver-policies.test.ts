@@ -124,7 +124,7 @@ describe('drift', () => {
     );
     expect(env.sim.state.servers().filter((s) => s.name === 'd3')).toHaveLength(1);
     expect(o?.status?.serverId).not.toBe(first);
-    const warning = (await env.events('d3')).find((e) => e.reason === 'ServerDeletedOutOfBand');
+    const warning = (await env.events('d3')).find((e) => e.reason === 'ServerVanished');
     expect(warning?.type).toBe('Warning');
   });
 

@@ -201,7 +201,7 @@ describe('act', () => {
   it('forgets a server deleted outside Kubernetes with a Warning', async () => {
     const w = world();
     await w.run({ type: 'ForgetServer', serverId: 7 });
-    expect([w.calls, w.events]).toEqual([[], ['Warning ServerDeletedOutOfBand']]);
+    expect([w.calls, w.events]).toEqual([[], ['Warning ServerVanished']]);
   });
 
   it.each<Action>([

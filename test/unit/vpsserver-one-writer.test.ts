@@ -15,6 +15,7 @@ const OTHER_KUBE_WRITERS = new Set([
   'src/k8s/events.ts', // core/v1 Events about a VpsServer
   'src/runtime/leader-election.ts', // the Lease (PUT with its resourceVersion)
   'src/runtime/shard-split.ts', // the budget Leases, one per account and shard (each shard writes only its own)
+  'src/k8s/claim-store.ts', // server claims: Leases created atomically, deleted with uid/resourceVersion preconditions
   'src/devcluster/control-plane.ts', // the test/demo harness: namespaces, ServiceAccounts, tokens
 ]);
 

@@ -373,6 +373,11 @@ const rows: Row[] = [
     { type: 'RemoveFinalizer', reason: 'NeverCreated' },
   ],
   [
+    'deleting a resource whose spec.serverId was never adopted leaves the server alone',
+    { vps: vps({ deleting: true, spec: { serverId: 12345 } }), observed: seen(server()) },
+    { type: 'RemoveFinalizer', reason: 'NeverAdopted' },
+  ],
+  [
     'deleting after a lost create deletes what it made',
     {
       vps: vps({ deleting: true, annotations: pending() }),

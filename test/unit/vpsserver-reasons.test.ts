@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { secretProblemMessage } from '../../src/k8s/secrets.ts';
 import { errorFromResponse, invalidResponse } from '../../src/vpsorg/errors.ts';
+import { refusedAction } from '../../src/vpsserver/claims.ts';
 import { staleObservationMessage, unauthorizedMessage } from '../../src/vpsserver/messages.ts';
+import { parseNamespacePolicy, refusalMessage } from '../../src/vpsserver/namespace-policy.ts';
 import type { ObservedServer } from '../../src/vpsserver/observed.ts';
 import { type Action, plan } from '../../src/vpsserver/plan.ts';
 import { providerFailure } from '../../src/vpsserver/provider.ts';
@@ -187,6 +189,39 @@ const cases: Case[] = [
     'ServerNotFound',
     decided(planned(vps({ serverId: 12345, managementPolicy: 'ObserveOnly' }, { serverId: 12345 }))),
     /^fix spec\.serverId or the credentials: server 12345 does not exist at VPS\.org/,
+  ],
+  [
+    'ServerClaimed',
+    decided(refusedAction(vps({ serverId: 12345 }), 12345, 'demo/web-01')),
+    /^delete this VpsServer, or hand server 12345 over by deleting demo\/web-01 with deletionPolicy Orphan: server 12345 is managed by demo\/web-01; shop\/web-01 makes no change to it/,
+  ],
+  [
+    'CredentialsNotAllowed',
+    decided(
+      plan({
+        vps: vps(),
+        credentials: {
+          ok: false,
+          reason: 'CredentialsNotAllowed',
+          message: refusalMessage(
+            'credentials',
+            'shop',
+            parseNamespacePolicy('demo,selector:tenant=trusted'),
+          ),
+        },
+        observed: { snapshotAt: NOW, candidates: [] },
+      }),
+    ),
+    /^set spec\.credentialsSecretRef to a Secret in namespace shop, or ask an admin to add shop to --default-credentials-namespaces .*: namespace shop may not use the operator's default VPS\.org credentials \(--default-credentials-namespaces is "demo,selector:tenant=trusted"\)$/,
+  ],
+  [
+    'AdoptionNotAllowed',
+    decided({
+      type: 'Stalled',
+      reason: 'AdoptionNotAllowed',
+      message: refusalMessage('adoption', 'shop', parseNamespacePolicy('demo')),
+    }),
+    /^remove spec\.serverId to create a new server, or ask an admin to add shop to --adoption-namespaces .*: namespace shop may not adopt existing servers by spec\.serverId \(--adoption-namespaces is "demo"\)$/,
   ],
   [
     'Suspended',
