@@ -68,7 +68,12 @@ export function startOperatorProcess(args: string[], env: Record<string, string>
         if (!proc.running()) break;
         await new Promise((r) => setTimeout(r, 25));
       }
-      throw new Error(`no "${msg}" in the operator's output:\n${lines.slice(-30).join('\n')}`);
+      // Say whether it died or was only slow: under load, loading src/ and client-node before the
+      // first log line took over 30 s once, which read like a crash.
+      const how = proc.running()
+        ? `still running after ${timeoutMs} ms`
+        : `exited (code ${child.exitCode}, signal ${child.signalCode})`;
+      throw new Error(`no "${msg}" in the operator's output (${how}):\n${lines.slice(-30).join('\n')}`);
     },
     async kill() {
       if (proc.running()) child.kill('SIGKILL');
