@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from './cli/command.ts';
+import { RATE_FORM, type Rate, readRate } from './decode/rate.ts';
 import {
   type NamespacePolicy,
   FORM as POLICY_FORM,
@@ -19,10 +20,10 @@ export interface OperatorConfig {
   defaultCredentialsSecret?: { namespace: string; name: string; key: string };
   apiUrl: string;
   requestTimeoutMs: number;
-  apiRate: { requests: number; perMs: number };
+  apiRate: Rate;
   apiConcurrency: number;
   // Provider budgets (issue 17): per account, fair between namespaces, shared across shards.
-  apiRateTotal?: { requests: number; perMs: number };
+  apiRateTotal?: Rate;
   apiRateAdaptive: boolean;
   apiRateShared: boolean;
   apiFairness: boolean;
@@ -69,14 +70,11 @@ export function parseDuration(raw: string): number {
   return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
 }
 
-/** Parses a rate such as 10/s, 600/m or 5/2s. */
-export function parseRate(raw: string): { requests: number; perMs: number } {
-  const m = /^(\d+)\/(\d*(?:\.\d+)?)(ms|s|m|h)$/.exec(raw.trim());
-  if (m === null || Number(m[1]) < 1) throw new Error('a rate like 10/s, 600/m or 5/2s (at least 1 request)');
-  return {
-    requests: Number(m[1]),
-    perMs: Number(m[2] === '' ? 1 : m[2]) * (UNIT_MS[m[3] as string] as number),
-  };
+/** Parses a rate such as 10/s, 600/m or 5/2s (the grammar: src/decode/rate.ts). */
+export function parseRate(raw: string): Rate {
+  const rate = readRate(raw);
+  if (rate === undefined) throw new Error(RATE_FORM);
+  return rate;
 }
 
 const int =

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type OperatorConfig, parseRate } from './config.ts';
+import { perSecond } from './decode/rate.ts';
 import { ClaimStore } from './k8s/claim-store.ts';
 import { isNotFound } from './k8s/errors.ts';
 import { EventRecorder } from './k8s/events.ts';
@@ -287,7 +288,6 @@ function providerBudgets(
   { logger, metrics }: OperatorDeps,
   identity: string,
 ): { budgets: CallBudgets; split: ShardSplit | undefined } {
-  const perSecond = (r: { requests: number; perMs: number }) => (r.requests * 1000) / r.perMs;
   let split: ShardSplit | undefined;
   const budgets = new CallBudgets({
     perSecond: perSecond(config.apiRate),
@@ -473,8 +473,7 @@ function credentialsResolver(
       let rate: number | undefined;
       if (secret.rate !== undefined) {
         try {
-          const r = parseRate(secret.rate);
-          rate = (r.requests * 1000) / r.perMs;
+          rate = perSecond(parseRate(secret.rate));
         } catch (err) {
           return {
             check: {

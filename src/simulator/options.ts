@@ -8,7 +8,7 @@ import { createLogger } from '../logging.ts';
 import { buildCatalogue, type Catalogue, type CatalogueInput } from './catalogue.ts';
 import { ConfigError } from './decode.ts';
 import { type FaultConfig, type FaultRule, parseFaultConfig } from './faults.ts';
-import { parseRateLimit, type RateLimit } from './rate-limit.ts';
+import { parseRateLimitValue, type RateLimit } from './rate-limit.ts';
 import type { SecondsRange } from './sim-time.ts';
 import type { AccountSpec } from './store.ts';
 
@@ -141,7 +141,5 @@ function resolveRateLimit(value: RateLimit | string | null): RateLimit | null {
     }
     return value;
   }
-  const parsed = parseRateLimit(value);
-  if (parsed === undefined) throw new ConfigError('rateLimit', 'a rate like "10/s", "600/min" or "off"');
-  return parsed;
+  return parseRateLimitValue(value, 'rateLimit');
 }

@@ -5,31 +5,24 @@
 // already in flight when a 429 went out are not the client's fault: the first `graceMs` of a
 // window are forgiven.
 
+import { RATE_FORM, type Rate, readRate } from '../decode/rate.ts';
 import * as decode from './decode.ts';
 
-/** `requests` per `perMs` milliseconds, e.g. 10 per 1000 for "10/s". */
-export interface RateLimit {
-  requests: number;
-  perMs: number;
-}
+/** `requests` per `perMs` milliseconds, or null: no limit. */
+export type RateLimit = Rate;
 
 export type Admission = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
-const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** What a --rate-limit or rateLimit may be, for "expected …" messages. */
+export const RATE_LIMIT_FORM = `${RATE_FORM}, or off`;
 
 /**
- * Parses "10/s", "600/min", "5/100ms", "1/h" or "off" (no limit). Returns undefined for
- * anything else so the caller can name the flag or field in its error.
+ * Parses a rate (src/decode/rate.ts: "10/s", "600/min", "5/100ms") or "off"/"none" (no limit).
+ * Returns undefined for anything else so the caller can name the flag or field in its error.
  */
 export function parseRateLimit(text: string): RateLimit | null | undefined {
   if (text === 'off' || text === 'none') return null;
-  const match = /^(\d+)\s*\/\s*(\d*)\s*(ms|s|sec|m|min|h)$/.exec(text.trim());
-  if (match === null) return undefined;
-  const requests = Number(match[1]);
-  const per = match[2] === '' ? 1 : Number(match[2]);
-  const unit = UNITS_MS[match[3] ?? ''] ?? 0;
-  if (requests < 1 || per < 1) return undefined;
-  return { requests, perMs: per * unit };
+  return readRate(text);
 }
 
 /** Checks untrusted configuration: "10/s", "off", null or `{requests, perMs}`. */
@@ -37,7 +30,7 @@ export function parseRateLimitValue(value: unknown, field: string): RateLimit | 
   if (value === null) return null;
   if (typeof value === 'string') {
     const limit = parseRateLimit(value);
-    if (limit === undefined) throw new decode.ConfigError(field, 'a rate like "10/s", "600/min" or "off"');
+    if (limit === undefined) throw new decode.ConfigError(field, RATE_LIMIT_FORM);
     return limit;
   }
   const fields = decode.object(value, field);

@@ -42,7 +42,7 @@ const run = (args: string[], env?: Record<string, string>) => start(args, env).e
 
 describe('vps-operator simulator (CLI)', () => {
   it.each([
-    [['--token', 't', '--rate-limit', 'nonsense'], '--rate-limit: expected a rate like "10/s"'],
+    [['--token', 't', '--rate-limit', 'nonsense'], '--rate-limit: expected a rate like 10/s, 600/m or 5/2s'],
     [['--token', 't', '--time-scale', '0'], '--time-scale: expected a number > 0'],
     [['--token', 't', '--port', 'http'], '--port: expected an integer from 0 to 65535'],
     [['--token', 't', '--fault-rate', '1.5'], '--fault-rate: expected a number from 0 to 1'],
