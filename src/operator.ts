@@ -310,6 +310,7 @@ function providerBudgets(
       identity,
       leaseDurationMs: config.leaseDurationMs,
       onShare: (account, share) => budgets.setShare(account, share),
+      callsPerWindow: (account) => (budgets.accountRate(account) * config.apiRate.perMs) / 1000,
       pause: (account, ms) => budgets.for(account).pauseFor(ms),
       windowMs: config.apiRate.perMs,
       logger,

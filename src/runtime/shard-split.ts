@@ -3,7 +3,7 @@
 // (labelled with the account id), renews it every third of a lease duration, and watches the
 // Leases of all shards. An account's live shards are the Leases renewed within one lease
 // duration, judged on this process's own clock from when it saw each renewal (as leader
-// election does, so clock skew cannot matter); each takes 1 / live of the rate. A throttle
+// election does, so clock skew cannot matter); each takes its part of the rate (whole calls per window that add up to it, see shareOf). A throttle
 // seen by one shard is written on its Lease as "retry after N ms" and the others pause their
 // budget of that account for N ms from when the watch brings it: a few ms late, never early.
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
@@ -13,9 +13,23 @@ import { Informer } from './informer.ts';
 import { KubeListWatch } from './kube-list-watch.ts';
 import { kubeRequest, segment } from './kube-request.ts';
 
-/** This shard's share of an account's rate when `live` shards (itself included) use it. */
-export function shareOf(live: number): number {
-  return 1 / Math.max(1, live);
+/**
+ * This shard's share of an account's rate when `live` shards (itself included) use it, and it
+ * is number `rank` (0-based) of them in the order every shard sees (their Lease names sorted).
+ * Given the account's whole rate as `callsPerWindow` calls per rate window, each shard gets a
+ * whole number of calls and the numbers add up to the rate (10 over 3 shards: 4, 3, 3): each
+ * shard's pacer then holds its calls to that many in any window, so the provider sees no more
+ * than the rate in any window. An equal fraction (3.33 each) let every pacer round to 3 calls
+ * per 900 ms, and the 3 shards together sent 12 to 18 calls in some 1-s windows at R = 10.
+ * With fewer whole calls than shards, or no rate, the shares are equal fractions.
+ */
+export function shareOf(live: number, rank = 0, callsPerWindow?: number): number {
+  const n = Math.max(1, live);
+  const whole = callsPerWindow === undefined ? 0 : Math.floor(callsPerWindow + 1e-9);
+  if (!Number.isFinite(whole) || whole < n) return 1 / n;
+  const base = Math.floor(whole / n);
+  const mine = base + (Math.min(Math.max(0, rank), n - 1) < whole - base * n ? 1 : 0);
+  return mine / whole;
 }
 
 /** Tracks when each Lease was last seen renewed, on our clock; a pure piece with a table test. */
@@ -64,6 +78,11 @@ export interface ShardSplitOptions {
   leaseDurationMs?: number;
   /** This shard's share of `account` changed. */
   onShare(account: string, share: number): void;
+  /**
+   * The account's whole rate in calls per rate window, so shares are whole calls that add up
+   * to it (see shareOf); undefined: equal fractions.
+   */
+  callsPerWindow?(account: string): number | undefined;
   /**
    * Hold the calls of `account` for `ms`: another shard was throttled on it, or this shard has
    * just joined shards already using it (they need one rate window to see it and slow down).
@@ -140,10 +159,14 @@ export class ShardSplit {
       this.#o.pause(account, this.#o.windowMs ?? 1000);
       await this.start();
     }
-    // …then take the smaller share before the first call, and wait one rate window more when
-    // others use the account, by which time they have seen our Lease and spent their last burst.
+    // …then take the smaller share before the first call, and wait one rate window more
+    // whether or not others are seen yet: shards that start together each see none (their
+    // Leases are written in the same instant), and without the wait each spent the whole rate
+    // in its first second (the shards bench saw 15 calls in one second at R = 10). Within the
+    // window every shard sees the others' Leases, takes its share, and the others have spent
+    // their last burst at the larger share.
     this.#resplit();
-    if (this.liveShards(account) > 1) this.#o.pause(account, this.#o.windowMs ?? 1000);
+    this.#o.pause(account, this.#o.windowMs ?? 1000);
     await this.#renew(account);
   }
 
@@ -171,15 +194,20 @@ export class ShardSplit {
 
   /** Live shards of `account` (this one included), as this shard sees them now. */
   liveShards(account: string): number {
+    return this.#liveNames(account).length;
+  }
+
+  /** The Lease names of the live shards of `account`, this one's included, sorted. */
+  #liveNames(account: string): string[] {
     const now = this.#clock.now();
     const mine = this.#leaseName(account);
-    let n = this.#mine.has(account) ? 1 : 0;
+    const names = this.#mine.has(account) ? [mine] : [];
     for (const l of this.#informer.list()) {
       const name = l.metadata?.name ?? '';
       if (l.metadata?.labels?.[this.#o.accountLabel] !== account || name === mine) continue;
-      if (this.#liveness.live(name, now)) n++;
+      if (this.#liveness.live(name, now)) names.push(name);
     }
-    return n;
+    return names.sort();
   }
 
   #tick(): void {
@@ -220,13 +248,15 @@ export class ShardSplit {
 
   #resplit(): void {
     for (const account of this.#mine.keys()) {
-      const share = shareOf(this.liveShards(account));
+      const live = this.#liveNames(account);
+      const share = shareOf(
+        live.length,
+        live.indexOf(this.#leaseName(account)),
+        this.#o.callsPerWindow?.(account),
+      );
       if (this.#shares.get(account) === share) continue;
       this.#shares.set(account, share);
-      this.#o.logger.info(
-        { account, share, shards: Math.round(1 / share) },
-        'account rate split between shards',
-      );
+      this.#o.logger.info({ account, share, shards: live.length }, 'account rate split between shards');
       this.#o.onShare(account, share);
     }
   }

@@ -18,6 +18,23 @@ describe('shareOf', () => {
   it('keeps the account at its rate however many shards there are', () => {
     for (const live of [1, 2, 3, 7, 10]) expect(shareOf(live) * live).toBeCloseTo(1);
   });
+
+  it.each([
+    [10, 3, [4, 3, 3]],
+    [10, 4, [3, 3, 2, 2]],
+    [10, 1, [10]],
+    [9, 3, [3, 3, 3]],
+    [40, 3, [14, 13, 13]],
+  ])('splits %i calls per window between %i shards in whole calls: %j', (calls, live, expected) => {
+    const parts = Array.from({ length: live }, (_, rank) => shareOf(live, rank, calls) * calls);
+    expect(parts.map((p) => Math.round(p * 1e9) / 1e9)).toEqual(expected);
+    expect(parts.reduce((a, b) => a + b, 0)).toBeCloseTo(calls);
+  });
+
+  it('falls back to equal fractions when there are fewer whole calls than shards', () => {
+    expect(shareOf(3, 0, 2)).toBeCloseTo(1 / 3);
+    expect(shareOf(3, 2, Number.POSITIVE_INFINITY)).toBeCloseTo(1 / 3);
+  });
 });
 
 describe('LeaseLiveness', () => {
