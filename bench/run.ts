@@ -15,6 +15,7 @@ import {
   type BudgetSettings,
   formatBudgets,
   neighbourScenario,
+  shardsScenario,
   stormScenario,
 } from './budgets.ts';
 import { deploymentEnv } from './deployment-env.ts';
@@ -36,6 +37,7 @@ Flags:
   --per-account N     servers per account in the accounts scenario (default 500)
   --backlog N         the noisy namespace's servers in the neighbour scenario (default 3000)
   --storm-seconds N   length of the 429 storm (default 60)
+  --per-shard N       servers per shard in the shards scenario (default 100)
   --rate N            the provider's rate limit R and the operator's --api-rate, per second (default 10)
   --time-scale N      simulator clock speed-up during convergence (default 60)
   --steady-scale N    clock speed-up of the steady-state scenario (default 20)
@@ -62,6 +64,7 @@ async function main(): Promise<number> {
       'per-account': { type: 'string', default: '500' },
       backlog: { type: 'string', default: '3000' },
       'storm-seconds': { type: 'string', default: '60' },
+      'per-shard': { type: 'string', default: '100' },
       rate: { type: 'string', default: '10' },
       'time-scale': { type: 'string', default: '60' },
       'steady-scale': { type: 'string', default: '20' },
@@ -145,6 +148,7 @@ async function main(): Promise<number> {
       backlog: positive('backlog', values.backlog),
       neighbourSamples: 10,
       stormMs: positive('storm-seconds', values['storm-seconds']) * 1000,
+      perShard: positive('per-shard', values['per-shard']),
     };
     budgetSection = formatBudgets(await runBudgets(worldOptions, settings, b, log), b);
   }
@@ -187,6 +191,7 @@ async function runBudgets(
   }
   if (b.only.has('storm')) out.storm = await stormScenario(w, b, log);
   if (b.only.has('accounts')) out.accounts = await accountsScenario(w, b, log);
+  if (b.only.has('shards')) out.shards = await shardsScenario(w, b, log);
   return out;
 }
 

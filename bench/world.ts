@@ -178,6 +178,8 @@ export interface OperatorSettings {
   /** @default src/cli/main.ts */
   cli?: string;
   env?: Record<string, string>;
+  /** called with every line the process logs */
+  onLine?: (line: string) => void;
 }
 
 export interface OperatorProcess {
@@ -191,6 +193,8 @@ export interface OperatorProcess {
   reconciles(): Promise<number>;
   /** SIGTERM, then SIGKILL after 20 s; resolves when it has exited */
   stop(): Promise<void>;
+  /** SIGKILL (a shard that dies); resolves when it has exited */
+  kill(): Promise<void>;
 }
 
 const liveChildren = new Set<ChildProcess>();
@@ -249,6 +253,7 @@ async function spawnOperator(
     const lines = (partial + chunk.toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
+      settings.onLine?.(line);
       if (line.includes('"caches synced"')) synced.resolve(now());
       else if (line.includes('"serving /metrics"'))
         metricsPort.resolve((JSON.parse(line) as { port: number }).port);
@@ -292,6 +297,11 @@ async function spawnOperator(
       await exited;
       clearTimeout(timer);
     },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
@@ -329,6 +339,8 @@ export interface World extends AsyncDisposable {
   readonly logFile: string;
   /** Stops any running operator and starts one with these settings. */
   restartOperator(settings: OperatorSettings): Promise<OperatorProcess>;
+  /** Starts one more operator beside any running one (a shard); stopOperator stops it too. */
+  startShard(settings: OperatorSettings): Promise<OperatorProcess>;
   stopOperator(): Promise<void>;
   /** Creates VpsServers bench-00000… (20 requests in flight); returns their names. */
   createMany(from: number, count: number): Promise<string[]>;
@@ -395,6 +407,21 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   await informer.waitForCacheSync();
 
   let operator: OperatorProcess | undefined;
+  const shards = new Set<OperatorProcess>();
+  const spawn = (settings: OperatorSettings) =>
+    spawnOperator(
+      options.operatorKubeconfig,
+      namespace,
+      simulator.sim.apiBaseUrl,
+      {
+        ...settings,
+        ...(options.cpuProf && { cpuProfDir: path.join(options.outDir, 'profiles') }),
+        ...(options.nodeOptions !== undefined && { nodeOptions: options.nodeOptions }),
+        ...(options.cli !== undefined && { cli: options.cli }),
+        ...(options.operatorEnv !== undefined && { env: options.operatorEnv }),
+      },
+      logFile,
+    );
   const world: World = {
     namespace,
     options,
@@ -405,23 +432,17 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     logFile,
     async restartOperator(settings) {
       await world.stopOperator();
-      operator = await spawnOperator(
-        options.operatorKubeconfig,
-        namespace,
-        simulator.sim.apiBaseUrl,
-        {
-          ...settings,
-          ...(options.cpuProf && { cpuProfDir: path.join(options.outDir, 'profiles') }),
-          ...(options.nodeOptions !== undefined && { nodeOptions: options.nodeOptions }),
-          ...(options.cli !== undefined && { cli: options.cli }),
-          ...(options.operatorEnv !== undefined && { env: options.operatorEnv }),
-        },
-        logFile,
-      );
+      operator = await spawn(settings);
       return operator;
     },
+    async startShard(settings) {
+      const shard = await spawn(settings);
+      shards.add(shard);
+      return shard;
+    },
     async stopOperator() {
-      await operator?.stop();
+      await Promise.all([operator?.stop(), ...[...shards].map((p) => p.stop())]);
+      shards.clear();
       operator = undefined;
     },
     async createMany(from, count) {
