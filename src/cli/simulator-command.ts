@@ -247,7 +247,7 @@ function faultRuleFrom(flags: Flags): FaultRule | undefined {
 
 function positive(text: string, flag: string): number {
   const n = Number(text);
-  if (!(n > 0) || !Number.isFinite(n)) throw new decode.ConfigError(flag, 'a number > 0');
+  if (!(n > 0) || !Number.isFinite(n)) decode.fail(flag, 'a number > 0');
   return n;
 }
 
@@ -262,6 +262,6 @@ function withoutUndefined(options: SimulatorOptions): SimulatorOptions {
 }
 
 function asUsageError(err: unknown): unknown {
-  if (err instanceof decode.ConfigError) return new UsageError(err.message);
+  if (err instanceof decode.DecodeError) return new UsageError(err.message);
   return err;
 }

@@ -27,22 +27,19 @@ const KEYS = [
   'seed',
 ] as const;
 
-/** Reads and checks `path`; throws ConfigError (field named) or an I/O error. */
+/** Reads and checks `path`; throws DecodeError (field named) or an I/O error. */
 export async function loadConfigFile(path: string): Promise<SimulatorOptions> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new decode.ConfigError(
-      '--config',
-      `a readable file (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
+    decode.fail('--config', `a readable file (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
   let document: unknown;
   try {
     document = parse(text);
   } catch (err) {
-    throw new decode.ConfigError(path, `valid YAML (${(err as Error).message.split('\n')[0]})`);
+    decode.fail(path, `valid YAML (${(err as Error).message.split('\n')[0]})`);
   }
   return parseConfig(document ?? {});
 }

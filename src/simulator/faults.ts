@@ -130,17 +130,16 @@ function parseFaultRule(value: unknown, field: string): FaultRule {
     rule.garbleRate = decode.share(fields.garbleRate, `${field}.garbleRate`);
   if (fields.garbles !== undefined) {
     const garbles = decode.array(fields.garbles, `${field}.garbles`);
-    if (garbles.length === 0) throw new decode.ConfigError(`${field}.garbles`, 'at least one way to garble');
+    if (garbles.length === 0) decode.fail(`${field}.garbles`, 'at least one way to garble');
     rule.garbles = garbles.map((g, i) => {
       const name = GARBLES.find((k) => k === g);
-      if (name === undefined)
-        throw new decode.ConfigError(`${field}.garbles[${i}]`, `one of ${GARBLES.join(', ')}`);
+      if (name === undefined) decode.fail(`${field}.garbles[${i}]`, `one of ${GARBLES.join(', ')}`);
       return name;
     });
   }
   if (fields.errorStatuses !== undefined) {
     const statuses = decode.array(fields.errorStatuses, `${field}.errorStatuses`);
-    if (statuses.length === 0) throw new decode.ConfigError(`${field}.errorStatuses`, 'at least one status');
+    if (statuses.length === 0) decode.fail(`${field}.errorStatuses`, 'at least one status');
     rule.errorStatuses = statuses.map((s, i) => decode.integer(s, `${field}.errorStatuses[${i}]`, 400, 599));
   }
   if (fields.latencyMs !== undefined) {
@@ -162,7 +161,7 @@ function parseFaultRule(value: unknown, field: string): FaultRule {
 
 export function parseEndpointName(value: unknown, field: string): EndpointName {
   const name = ENDPOINTS.find((e) => e === value);
-  if (name === undefined) throw new decode.ConfigError(field, `one of ${ENDPOINTS.join(', ')}`);
+  if (name === undefined) decode.fail(field, `one of ${ENDPOINTS.join(', ')}`);
   return name;
 }
 

@@ -67,7 +67,7 @@ export class InspectApi {
       try {
         return JSON.parse(bodyText);
       } catch (err) {
-        throw new decode.ConfigError('body', `JSON (${(err as Error).message})`);
+        decode.fail('body', `JSON (${(err as Error).message})`);
       }
     };
     let pathMatched = false;
@@ -79,7 +79,7 @@ export class InspectApi {
       try {
         return route(match, body, url.searchParams);
       } catch (err) {
-        if (err instanceof decode.ConfigError) return detailReply(400, err.message);
+        if (err instanceof decode.DecodeError) return detailReply(400, err.message);
         if (err instanceof AccountConflictError) return detailReply(409, err.message);
         throw err;
       }
@@ -108,7 +108,7 @@ export class InspectApi {
     const fields = decode.object(body, 'body');
     decode.onlyKeys(fields, '', ['name', 'token', 'credits']);
     const token = decode.string(fields.token, 'token');
-    if (/\s/.test(token)) throw new decode.ConfigError('token', 'a string without spaces');
+    if (/\s/.test(token)) decode.fail('token', 'a string without spaces');
     const summary = this.#control.addAccount({
       name: decode.string(fields.name, 'name'),
       token,
@@ -151,12 +151,12 @@ function parseDrift(body: unknown): DriftChange {
   const update = validateUpdate(rest, 'patch');
   if (!update.ok) {
     const [field, messages] = Object.entries(update.errors)[0] ?? ['body', []];
-    throw new decode.ConfigError(field, messages.join(' '));
+    decode.fail(field, messages.join(' '));
   }
   const change: DriftChange = { ...update.value };
   if (status !== undefined) {
     const state = SERVER_STATES.find((s) => s === status);
-    if (state === undefined) throw new decode.ConfigError('status', `one of ${SERVER_STATES.join(', ')}`);
+    if (state === undefined) decode.fail('status', `one of ${SERVER_STATES.join(', ')}`);
     change.status = state;
   }
   return change;

@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createLogger } from '../logging.ts';
 import { buildCatalogue, type Catalogue, type CatalogueInput } from './catalogue.ts';
-import { ConfigError } from './decode.ts';
+import { fail } from './decode.ts';
 import { type FaultConfig, type FaultRule, parseFaultConfig } from './faults.ts';
 import { parseRateLimitValue, type RateLimit } from './rate-limit.ts';
 import type { SecondsRange } from './sim-time.ts';
@@ -80,7 +80,7 @@ export interface ResolvedOptions {
   logger: Logger;
 }
 
-/** Fills in defaults; throws ConfigError naming the first impossible option. */
+/** Fills in defaults; throws DecodeError naming the first impossible option. */
 export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
   const resolved: ResolvedOptions = {
     port: options.port ?? 0,
@@ -106,38 +106,36 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
 
 function checkResolved(o: ResolvedOptions): void {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) {
-    throw new ConfigError('port', 'an integer from 0 to 65535');
+    fail('port', 'an integer from 0 to 65535');
   }
-  if (!(o.timeScale > 0) || !Number.isFinite(o.timeScale)) throw new ConfigError('timeScale', 'a number > 0');
+  if (!(o.timeScale > 0) || !Number.isFinite(o.timeScale)) fail('timeScale', 'a number > 0');
   checkRange(o.provisioningSeconds, 'provisioningSeconds');
   checkRange(o.transitionSeconds, 'transitionSeconds');
-  if (!Number.isInteger(o.pageSize) || o.pageSize < 1) throw new ConfigError('pageSize', 'an integer ≥ 1');
-  if (!(o.retryAfterGraceMs >= 0)) throw new ConfigError('retryAfterGraceMs', 'a number ≥ 0');
-  if (o.accounts.length === 0) throw new ConfigError('accounts', 'at least one account');
+  if (!Number.isInteger(o.pageSize) || o.pageSize < 1) fail('pageSize', 'an integer ≥ 1');
+  if (!(o.retryAfterGraceMs >= 0)) fail('retryAfterGraceMs', 'a number ≥ 0');
+  if (o.accounts.length === 0) fail('accounts', 'at least one account');
   o.accounts.forEach((account, i) => {
-    if (account.name === '') throw new ConfigError(`accounts[${i}].name`, 'a non-empty string');
+    if (account.name === '') fail(`accounts[${i}].name`, 'a non-empty string');
     if (account.token === '' || /\s/.test(account.token)) {
-      throw new ConfigError(`accounts[${i}].token`, 'a non-empty string without spaces');
+      fail(`accounts[${i}].token`, 'a non-empty string without spaces');
     }
-    if (!(account.credits >= 0)) throw new ConfigError(`accounts[${i}].credits`, 'a number ≥ 0');
+    if (!(account.credits >= 0)) fail(`accounts[${i}].credits`, 'a number ≥ 0');
   });
   const names = new Set(o.accounts.map((a) => a.name));
   const tokens = new Set(o.accounts.map((a) => a.token));
-  if (names.size !== o.accounts.length) throw new ConfigError('accounts', 'unique account names');
-  if (tokens.size !== o.accounts.length)
-    throw new ConfigError('accounts', 'a different token for each account');
-  if (!Number.isInteger(o.seed)) throw new ConfigError('seed', 'an integer');
+  if (names.size !== o.accounts.length) fail('accounts', 'unique account names');
+  if (tokens.size !== o.accounts.length) fail('accounts', 'a different token for each account');
+  if (!Number.isInteger(o.seed)) fail('seed', 'an integer');
 }
 
 function checkRange(range: SecondsRange, field: string): void {
-  if (!(range.min >= 0) || !(range.max >= range.min))
-    throw new ConfigError(field, '{ min, max } with 0 ≤ min ≤ max');
+  if (!(range.min >= 0) || !(range.max >= range.min)) fail(field, '{ min, max } with 0 ≤ min ≤ max');
 }
 
 function resolveRateLimit(value: RateLimit | string | null): RateLimit | null {
   if (typeof value !== 'string') {
     if (value !== null && !(value.requests >= 1 && value.perMs > 0)) {
-      throw new ConfigError('rateLimit', '{ requests ≥ 1, perMs > 0 }');
+      fail('rateLimit', '{ requests ≥ 1, perMs > 0 }');
     }
     return value;
   }

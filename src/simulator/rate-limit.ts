@@ -30,7 +30,7 @@ export function parseRateLimitValue(value: unknown, field: string): RateLimit | 
   if (value === null) return null;
   if (typeof value === 'string') {
     const limit = parseRateLimit(value);
-    if (limit === undefined) throw new decode.ConfigError(field, RATE_LIMIT_FORM);
+    if (limit === undefined) decode.fail(field, RATE_LIMIT_FORM);
     return limit;
   }
   const fields = decode.object(value, field);

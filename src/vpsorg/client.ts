@@ -35,7 +35,7 @@ import {
   type UpdatedServer,
   type UpdateServerRequest,
 } from './models.ts';
-import { ShapeError } from './shape.ts';
+import { DecodeError } from './shape.ts';
 import type { PowerAction } from './wire.ts';
 
 export const DEFAULT_BASE_URL = 'https://admin.vps.org/api/v1';
@@ -393,7 +393,7 @@ export class VpsOrgClient {
     try {
       return read(json);
     } catch (err) {
-      if (err instanceof ShapeError) throw invalid(err.message);
+      if (err instanceof DecodeError) throw invalid(err.message);
       throw err;
     }
   }
@@ -438,13 +438,13 @@ export class VpsOrgClient {
     try {
       next = new URL(page.next, pageUrl);
     } catch {
-      throw new ShapeError(`next: not a URL: ${JSON.stringify(page.next.slice(0, 60))}`);
+      throw new DecodeError('next', `not a URL: ${JSON.stringify(page.next.slice(0, 60))}`);
     }
     if (next.origin !== new URL(this.baseUrl).origin) {
-      throw new ShapeError(`next: points away from ${new URL(this.baseUrl).origin}, to ${next.origin}`);
+      throw new DecodeError('next', `points away from ${new URL(this.baseUrl).origin}, to ${next.origin}`);
     }
     if (visited.has(next.href))
-      throw new ShapeError(`next: points back to a page already read (${next.href})`);
+      throw new DecodeError('next', `points back to a page already read (${next.href})`);
     return { ...page, nextUrl: next };
   }
 }

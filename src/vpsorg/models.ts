@@ -1,12 +1,13 @@
 // The client's view of VPS.org servers in camelCase, and the decoders that turn the provider's
 // snake_case JSON (wire.ts) into it. Parse, don't trust: a response with a wrong type or a
-// missing field throws a ShapeError naming the path (the client reports it as an invalid
+// missing field throws a DecodeError naming the path (the client reports it as an invalid
 // response), while a server state the docs do not name is kept verbatim for the controller to
 // report. Fields beyond the contract are ignored, so the provider may add some.
 import {
   array,
   at,
   boolean,
+  fail,
   id,
   integer,
   type JsonObject,
@@ -14,7 +15,6 @@ import {
   nullableString,
   number,
   object,
-  ShapeError,
   string,
   timestamp,
 } from './shape.ts';
@@ -235,7 +235,7 @@ export function decodeServerListPage(json: unknown): ServerListPage {
   const obj = object(json, '');
   const results = array(obj.results, 'results').map((item, i) => decodeServerSummary(item, at('results', i)));
   const count = integer(obj, 'count', '');
-  if (count < 0) throw new ShapeError(`count: expected a number ≥ 0, got ${count}`);
+  if (count < 0) fail('count', 'a number ≥ 0', count);
   return { count, next: nullableString(obj, 'next', ''), results };
 }
 

@@ -2,6 +2,7 @@
 // the CRD's defaults. The API server already validated it against the schema, but the operator
 // may meet objects written under an older CRD, so a wrong shape becomes a DecodeError naming
 // the field instead of a crash deep in the reconcile.
+import * as check from '../decode/checks.ts';
 import {
   API_VERSION,
   type Condition,
@@ -14,58 +15,35 @@ import {
   type VpsServerStatus,
 } from './types.ts';
 
-export class DecodeError extends Error {
-  override name = 'DecodeError';
-}
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function optional<T>(obj: Json, field: string, path: string, check: (v: unknown) => v is T, want: string) {
-  const v = obj[field];
-  if (v === undefined || v === null) return undefined;
-  if (!check(v)) throw new DecodeError(`${path}.${field} must be ${want}, got ${JSON.stringify(v)}`);
-  return v;
-}
+export { DecodeError } from '../decode/checks.ts';
 
 const isString = (v: unknown): v is string => typeof v === 'string';
-const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
-const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-const oneOf =
-  <T extends string>(values: readonly T[]) =>
-  (v: unknown): v is T =>
-    typeof v === 'string' && (values as readonly string[]).includes(v);
+const id = (v: unknown, path: string) => check.integer(v, path, 1);
 
 function decodeSpec(raw: unknown): VpsServerSpec {
-  if (!isObject(raw)) throw new DecodeError('spec is missing');
-  const s = (field: string) => optional(raw, field, 'spec', isString, 'a string');
-  const id = (field: string) => optional(raw, field, 'spec', isPositiveInt, 'an integer ≥ 1');
-  const ref = raw.credentialsSecretRef;
-  let credentialsSecretRef: VpsServerSpec['credentialsSecretRef'];
-  if (ref !== undefined && ref !== null) {
-    if (!isObject(ref) || !isString(ref.name) || ref.name === '') {
-      throw new DecodeError('spec.credentialsSecretRef.name must be the name of a Secret');
-    }
-    const key = optional(ref, 'key', 'spec.credentialsSecretRef', isString, 'a string') ?? 'token';
-    credentialsSecretRef = { name: ref.name, key };
-  }
+  const obj = check.object(raw, 'spec');
+  /** The field `key` of spec, checked when present (absent and null are both "not set"). */
+  const field = <T>(key: string, read: (v: unknown, path: string) => T): T | undefined =>
+    check.optional(obj[key], (v) => read(v, `spec.${key}`));
+  const text = (key: string) => field(key, check.string);
+  const one =
+    <T extends string>(values: readonly T[], expected: string) =>
+    (v: unknown, path: string) =>
+      check.oneOf(v, path, values, expected);
   const spec: VpsServerSpec = {
-    name: s('name'),
-    hostname: s('hostname'),
-    planId: id('planId'),
-    osId: id('osId'),
-    location: s('location'),
-    sshKeyId: id('sshKeyId'),
-    backupsEnabled: optional(raw, 'backupsEnabled', 'spec', isBoolean, 'true or false') ?? false,
-    powerState: optional(raw, 'powerState', 'spec', oneOf(POWER_STATES), 'Running or Stopped') ?? 'Running',
-    rebootRequestedAt: s('rebootRequestedAt'),
-    deletionPolicy:
-      optional(raw, 'deletionPolicy', 'spec', oneOf(DELETION_POLICIES), 'Delete or Orphan') ?? 'Delete',
-    managementPolicy:
-      optional(raw, 'managementPolicy', 'spec', oneOf(MANAGEMENT_POLICIES), 'Full or ObserveOnly') ?? 'Full',
-    serverId: id('serverId'),
-    credentialsSecretRef,
+    name: text('name'),
+    hostname: text('hostname'),
+    planId: field('planId', id),
+    osId: field('osId', id),
+    location: text('location'),
+    sshKeyId: field('sshKeyId', id),
+    backupsEnabled: field('backupsEnabled', check.boolean) ?? false,
+    powerState: field('powerState', one(POWER_STATES, 'Running or Stopped')) ?? 'Running',
+    rebootRequestedAt: text('rebootRequestedAt'),
+    deletionPolicy: field('deletionPolicy', one(DELETION_POLICIES, 'Delete or Orphan')) ?? 'Delete',
+    managementPolicy: field('managementPolicy', one(MANAGEMENT_POLICIES, 'Full or ObserveOnly')) ?? 'Full',
+    serverId: field('serverId', id),
+    credentialsSecretRef: field('credentialsSecretRef', secretRef),
   };
   for (const k of Object.keys(spec) as (keyof VpsServerSpec)[]) {
     if (spec[k] === undefined || spec[k] === '') delete spec[k];
@@ -73,26 +51,38 @@ function decodeSpec(raw: unknown): VpsServerSpec {
   return spec;
 }
 
+function secretRef(raw: unknown, path: string): NonNullable<VpsServerSpec['credentialsSecretRef']> {
+  const ref = check.object(raw, path);
+  if (!isString(ref.name) || ref.name === '') check.fail(`${path}.name`, 'the name of a Secret', ref.name);
+  const key = check.optional(ref.key, (v) => check.string(v, `${path}.key`)) ?? 'token';
+  return { name: ref.name, key };
+}
+
+/** A condition as this operator writes them; anything else is dropped and written anew. */
+const isCondition = (v: unknown): v is Condition =>
+  check.isObject(v) && isString(v.type) && isString(v.status) && isString(v.reason) && isString(v.message);
+
 function decodeStatus(raw: unknown): VpsServerStatus {
   // Status is written by this operator only; keep what is there, typed loosely but safely.
-  if (!isObject(raw)) return {};
-  const status = { ...raw } as VpsServerStatus;
+  if (!check.isObject(raw)) return {};
+  const status: VpsServerStatus = { ...raw };
   if (!Array.isArray(raw.conditions)) delete status.conditions;
-  else status.conditions = raw.conditions.filter(isObject) as unknown as Condition[];
+  else status.conditions = raw.conditions.filter(isCondition);
   return status;
 }
 
 const stringMap = (v: unknown): Record<string, string> =>
-  isObject(v)
+  check.isObject(v)
     ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => isString(e[1])))
     : {};
 
 /** Decodes one VpsServer object as the API server returns it. Throws DecodeError. */
 export function decodeVpsServer(raw: unknown): VpsServer {
-  if (!isObject(raw) || !isObject(raw.metadata)) throw new DecodeError('not a Kubernetes object');
+  if (!check.isObject(raw) || !check.isObject(raw.metadata))
+    check.fail('', 'a Kubernetes object with metadata', raw);
   const m = raw.metadata;
   if (!isString(m.name) || !isString(m.namespace) || !isString(m.uid)) {
-    throw new DecodeError('metadata.name, metadata.namespace and metadata.uid are required');
+    throw new check.DecodeError('metadata', 'name, namespace and uid are required');
   }
   return {
     apiVersion: API_VERSION,

@@ -91,7 +91,7 @@ describe('inspection API', () => {
     const answer = await call('PUT', simUrl('faults'), { body: { dropRate: 'often' } });
     expect(answer).toMatchObject({
       status: 400,
-      body: { detail: 'faults.dropRate: expected a number from 0 to 1' },
+      body: { detail: 'faults.dropRate: expected a number from 0 to 1, got "often"' },
     });
   });
 

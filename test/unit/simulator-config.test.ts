@@ -70,7 +70,7 @@ describe('config file', () => {
   it.each([
     [{ timeScale: 'fast' }, 'timeScale: expected a number'],
     [{ rateLimit: 'lots' }, 'rateLimit: expected a rate like 10/s, 600/m or 5/2s'],
-    [{ accounts: [{ name: 'a', credits: 1 }] }, 'accounts[0].token: expected a non-empty string'],
+    [{ accounts: [{ name: 'a', credits: 1 }] }, 'accounts[0].token: missing (expected a non-empty string)'],
     [
       { catalogue: { plans: [{ id: 3, name: 'x', vcpus: 0 }] } },
       'catalogue.plans[0].vcpus: expected an integer ≥ 1',

@@ -1,6 +1,7 @@
 // Decoders read the provider's samples into camelCase models and refuse anything else with the
 // path of the bad value; encoders send only the fields given, in snake_case.
 import { describe, expect, it } from 'vitest';
+import { DecodeError } from '../../src/decode/checks.ts';
 import {
   decodeCreatedServer,
   decodePowerActionResult,
@@ -12,7 +13,6 @@ import {
   toWirePatchRequest,
   toWireUpdateRequest,
 } from '../../src/vpsorg/models.ts';
-import { ShapeError } from '../../src/vpsorg/shape.ts';
 import {
   CREATE_REQUEST_EXAMPLE,
   LIST_EXAMPLE,
@@ -217,7 +217,7 @@ describe('what decoders refuse, naming the path', () => {
       `id: expected an id (integer ≥ 1), got "${'y'.repeat(38)}…`,
     ],
   ])('refuses %s', (_, decode, message) => {
-    expect(decode).toThrow(ShapeError);
+    expect(decode).toThrow(DecodeError);
     expect(decode).toThrow(message);
   });
 });
