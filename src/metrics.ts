@@ -11,149 +11,64 @@ export interface OperatorMetricSet extends OperatorMetrics {
   registry: Registry;
 }
 
-export function createMetrics(): OperatorMetricSet {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const r = [registry];
-
-  const depth = new Gauge({
-    name: 'workqueue_depth',
-    help: 'Current depth of the work queue',
-    labelNames: ['name'],
-    registers: r,
-  });
-  const adds = new Counter({
-    name: 'workqueue_adds_total',
-    help: 'Keys added to the work queue',
-    labelNames: ['name'],
-    registers: r,
-  });
-  const retries = new Counter({
-    name: 'workqueue_retries_total',
-    help: 'Retries (rate-limited re-adds) handled by the work queue',
-    labelNames: ['name'],
-    registers: r,
-  });
-  const queueDuration = new Histogram({
-    name: 'workqueue_queue_duration_seconds',
-    help: 'How long a key waits in the queue before a worker takes it',
-    labelNames: ['name'],
-    buckets: LATENCY_BUCKETS,
-    registers: r,
-  });
-  const workDuration = new Histogram({
-    name: 'workqueue_work_duration_seconds',
-    help: 'How long a worker spends on a key',
-    labelNames: ['name'],
-    buckets: LATENCY_BUCKETS,
-    registers: r,
-  });
-  const reconciles = new Counter({
-    name: 'controller_runtime_reconcile_total',
-    help: 'Reconcile passes by result',
-    labelNames: ['controller', 'result'],
-    registers: r,
-  });
-  const reconcileTime = new Histogram({
-    name: 'controller_runtime_reconcile_time_seconds',
-    help: 'Duration of reconcile passes',
-    labelNames: ['controller'],
-    buckets: LATENCY_BUCKETS,
-    registers: r,
-  });
-  const providerCalls = new Counter({
-    name: 'vps_provider_calls_total',
-    help: 'HTTP calls to VPS.org by endpoint and status code (network, timeout or aborted when no answer came)',
-    labelNames: ['endpoint', 'code'],
-    registers: r,
-  });
-  const providerLatency = new Histogram({
-    name: 'vps_provider_call_duration_seconds',
-    help: 'Duration of HTTP calls to VPS.org',
-    labelNames: ['endpoint'],
-    buckets: LATENCY_BUCKETS,
-    registers: r,
-  });
-  const throttled = new Counter({
-    name: 'vps_provider_throttled_total',
-    help: '429 answers received from VPS.org, by account (first 12 hex of SHA-256 of its token)',
-    labelNames: ['account'],
-    registers: r,
-  });
-  const budgetWait = new Histogram({
-    name: 'vps_provider_budget_wait_seconds',
-    help: "Time a provider call waited for its account's call budget",
-    labelNames: ['account'],
-    buckets: LATENCY_BUCKETS,
-    registers: r,
-  });
-  const budgetWaiting = new Gauge({
-    name: 'vps_provider_budget_waiting',
-    help: "Provider calls waiting for their account's call budget",
-    labelNames: ['account'],
-    registers: r,
-  });
-  const budgetWaitingByNamespace = new Gauge({
-    name: 'vps_provider_budget_namespace_waiting',
-    help: 'Provider calls waiting, by account and namespace (the flows the budget serves in turn)',
-    labelNames: ['account', 'namespace'],
-    registers: r,
-  });
-  const budgetCalls = new Counter({
-    name: 'vps_provider_budget_calls_total',
-    help: 'Calls through the budget by account and outcome (ok, error, throttled, aborted)',
-    labelNames: ['account', 'outcome'],
-    registers: r,
-  });
-  const budgetRate = new Gauge({
-    name: 'vps_provider_budget_rate',
-    help: "Calls per second an account's budget allows now (lowered by 429s and shard splits)",
-    labelNames: ['account'],
-    registers: r,
-  });
-  const actions = new Counter({
-    name: 'vps_reconcile_actions_total',
-    help: 'Actions taken by reconcile passes, by action and result',
-    labelNames: ['action', 'result'],
-    registers: r,
-  });
-  const leader = new Gauge({
-    name: 'vps_operator_leader',
-    help: '1 while this replica holds the leader lease (or runs without election)',
-    registers: r,
-  });
-  let serversByState: () => Map<string, number> = () => new Map();
-  new Gauge({
-    name: 'vps_servers',
-    help: 'Servers seen at VPS.org, by state',
-    labelNames: ['state'],
-    registers: r,
-    collect() {
-      this.reset();
-      for (const [state, n] of serversByState()) this.set({ state }, n);
-    },
-  });
-
-  // What the resources say (their conditions), not what VPS.org says (vps_servers): the series the
-  // "Stalled for 15 minutes" alert and the dashboard's condition panel need. Reasons are a fixed set
-  // (README, "Troubleshooting by condition reason"), so the label stays bounded.
-  let conditionsSource: () => Iterable<unknown> = () => [];
-  new Gauge({
-    name: 'vps_resource_conditions',
-    help: 'VpsServers in the watched namespaces by condition type, status and reason',
-    labelNames: ['type', 'status', 'reason'],
-    registers: r,
-    collect() {
-      this.reset();
-      for (const [key, n] of countConditions(conditionsSource())) {
-        const [type, status, reason] = key.split('\0') as [string, string, string];
-        this.set({ type, status, reason }, n);
-      }
-    },
-  });
-
+/** Instruments on one registry, all latency histograms with the same buckets. */
+function instruments(registry: Registry) {
+  const registers = [registry];
   return {
-    registry,
+    counter: <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
+      new Counter<T>({ name, help, labelNames, registers }),
+    gauge: <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
+      new Gauge<T>({ name, help, labelNames, registers }),
+    histogram: <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
+      new Histogram<T>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers }),
+    /** A gauge set afresh from `read()` at each scrape. */
+    collected: <T extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly T[],
+      read: () => Iterable<[Partial<Record<T, string>>, number]>,
+    ) =>
+      new Gauge<T>({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const [labels, n] of read()) this.set(labels, n);
+        },
+      }),
+  };
+}
+type Instruments = ReturnType<typeof instruments>;
+
+/** client-go's work-queue and controller-runtime's reconcile series. */
+function engineHooks(m: Instruments): Pick<OperatorMetrics, 'workQueue' | 'reconcile'> {
+  const depth = m.gauge('workqueue_depth', 'Current depth of the work queue', ['name']);
+  const adds = m.counter('workqueue_adds_total', 'Keys added to the work queue', ['name']);
+  const retries = m.counter(
+    'workqueue_retries_total',
+    'Retries (rate-limited re-adds) handled by the work queue',
+    ['name'],
+  );
+  const queueDuration = m.histogram(
+    'workqueue_queue_duration_seconds',
+    'How long a key waits in the queue before a worker takes it',
+    ['name'],
+  );
+  const workDuration = m.histogram('workqueue_work_duration_seconds', 'How long a worker spends on a key', [
+    'name',
+  ]);
+  const reconciles = m.counter('controller_runtime_reconcile_total', 'Reconcile passes by result', [
+    'controller',
+    'result',
+  ]);
+  const reconcileTime = m.histogram(
+    'controller_runtime_reconcile_time_seconds',
+    'Duration of reconcile passes',
+    ['controller'],
+  );
+  return {
     workQueue: (name) => ({
       depth: (n) => depth.set({ name }, n),
       added: () => adds.inc({ name }),
@@ -167,31 +82,119 @@ export function createMetrics(): OperatorMetricSet {
         reconcileTime.observe({ controller }, seconds);
       },
     }),
-    budget: (account) => {
-      const shown = new Set<string>();
-      return {
-        waiting: (n) => budgetWaiting.set({ account }, n),
-        waited: (s) => budgetWait.observe({ account }, s),
-        called: (outcome) => budgetCalls.inc({ account, outcome }),
-        rate: (perSecond) => budgetRate.set({ account }, Number.isFinite(perSecond) ? perSecond : -1),
-        flows: (waiting) => {
-          // A namespace whose line emptied goes back to 0 rather than keeping its last depth.
-          for (const namespace of shown)
-            if (!waiting.has(namespace)) budgetWaitingByNamespace.set({ account, namespace }, 0);
-          for (const [namespace, n] of waiting) {
-            shown.add(namespace);
-            budgetWaitingByNamespace.set({ account, namespace }, n);
-          }
-        },
-      };
-    },
+  };
+}
+
+/** The calls to VPS.org: by endpoint and code, and each account's budget. */
+function providerHooks(m: Instruments): Pick<OperatorMetrics, 'providerCall' | 'budget'> {
+  const calls = m.counter(
+    'vps_provider_calls_total',
+    'HTTP calls to VPS.org by endpoint and status code (network, timeout or aborted when no answer came)',
+    ['endpoint', 'code'],
+  );
+  const latency = m.histogram('vps_provider_call_duration_seconds', 'Duration of HTTP calls to VPS.org', [
+    'endpoint',
+  ]);
+  const throttled = m.counter(
+    'vps_provider_throttled_total',
+    '429 answers received from VPS.org, by account (first 12 hex of SHA-256 of its token)',
+    ['account'],
+  );
+  return {
     providerCall: (e, account) => {
       const code =
         e.status !== undefined ? String(e.status) : e.outcome === 'aborted' ? 'aborted' : 'network';
-      providerCalls.inc({ endpoint: e.endpoint, code });
-      providerLatency.observe({ endpoint: e.endpoint }, e.durationMs / 1000);
+      calls.inc({ endpoint: e.endpoint, code });
+      latency.observe({ endpoint: e.endpoint }, e.durationMs / 1000);
       if (e.status === 429) throttled.inc({ account });
     },
+    budget: budgetHooks(m),
+  };
+}
+
+function budgetHooks(m: Instruments): OperatorMetrics['budget'] {
+  const wait = m.histogram(
+    'vps_provider_budget_wait_seconds',
+    "Time a provider call waited for its account's call budget",
+    ['account'],
+  );
+  const waiting = m.gauge(
+    'vps_provider_budget_waiting',
+    "Provider calls waiting for their account's call budget",
+    ['account'],
+  );
+  const waitingByNamespace = m.gauge(
+    'vps_provider_budget_namespace_waiting',
+    'Provider calls waiting, by account and namespace (the flows the budget serves in turn)',
+    ['account', 'namespace'],
+  );
+  const calls = m.counter(
+    'vps_provider_budget_calls_total',
+    'Calls through the budget by account and outcome (ok, error, throttled, aborted)',
+    ['account', 'outcome'],
+  );
+  const rate = m.gauge(
+    'vps_provider_budget_rate',
+    "Calls per second an account's budget allows now (lowered by 429s and shard splits)",
+    ['account'],
+  );
+  return (account) => {
+    const shown = new Set<string>();
+    return {
+      waiting: (n) => waiting.set({ account }, n),
+      waited: (s) => wait.observe({ account }, s),
+      called: (outcome) => calls.inc({ account, outcome }),
+      rate: (perSecond) => rate.set({ account }, Number.isFinite(perSecond) ? perSecond : -1),
+      flows: (lines) => {
+        // A namespace whose line emptied goes back to 0 rather than keeping its last depth.
+        for (const namespace of shown)
+          if (!lines.has(namespace)) waitingByNamespace.set({ account, namespace }, 0);
+        for (const [namespace, n] of lines) {
+          shown.add(namespace);
+          waitingByNamespace.set({ account, namespace }, n);
+        }
+      },
+    };
+  };
+}
+
+export function createMetrics(): OperatorMetricSet {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const m = instruments(registry);
+  const actions = m.counter(
+    'vps_reconcile_actions_total',
+    'Actions taken by reconcile passes, by action and result',
+    ['action', 'result'],
+  );
+  const leader = m.gauge(
+    'vps_operator_leader',
+    '1 while this replica holds the leader lease (or runs without election)',
+    [],
+  );
+  let serversByState: () => Map<string, number> = () => new Map();
+  m.collected('vps_servers', 'Servers seen at VPS.org, by state', ['state'], function* () {
+    for (const [state, n] of serversByState()) yield [{ state }, n];
+  });
+  // What the resources say (their conditions), not what VPS.org says (vps_servers): the series the
+  // "Stalled for 15 minutes" alert and the dashboard's condition panel need. Reasons are a fixed set
+  // (README, "Troubleshooting by condition reason"), so the label stays bounded.
+  let conditionsSource: () => Iterable<unknown> = () => [];
+  m.collected(
+    'vps_resource_conditions',
+    'VpsServers in the watched namespaces by condition type, status and reason',
+    ['type', 'status', 'reason'],
+    function* () {
+      for (const [key, n] of countConditions(conditionsSource())) {
+        const [type, status, reason] = key.split('\0') as [string, string, string];
+        yield [{ type, status, reason }, n];
+      }
+    },
+  );
+  return {
+    registry,
+    ...engineHooks(m),
+    ...providerHooks(m),
     action: (action, ok) => actions.inc({ action, result: ok ? 'ok' : 'error' }),
     setLeader: (leading) => leader.set(leading ? 1 : 0),
     setServersByStateSource: (source) => {

@@ -17,7 +17,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
   'devcluster/control-plane.ts connectControlPlane': 67,
   'devcluster/control-plane.ts startControlPlane': 189,
   'devcluster/node.ts startNode': 154,
-  'metrics.ts createMetrics': 191,
   'operator.ts assembleOperator': 173,
   'operator.ts credentialsResolver': 62,
   'simulator/http.ts serve': 113,
