@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { SimulatorControl } from './control.ts';
-import { matchRoute } from './endpoints.ts';
-import { decideFault, injectedErrorReply } from './faults.ts';
+import { matchRoute, type RouteMatch } from './endpoints.ts';
+import { decideFault, type FaultDecision, injectedErrorReply } from './faults.ts';
 import { garbleReply } from './garble.ts';
 import { INSPECT_PREFIX, type InspectApi } from './inspect.ts';
 import type { ProviderApi } from './provider-api.ts';
@@ -89,24 +89,47 @@ async function serve(
     finish(res, reply, log, {});
     return;
   }
+  await serveEndpoint({ deps, req, res, log, route, url, body });
+}
 
-  const { endpoint } = route;
-  deps.stats.call(endpoint);
-  deps.api.noteArrival(req.headers.authorization, endpoint);
+/** One call to a provider endpoint, with what the fault rules inject around it. */
+interface EndpointCall {
+  deps: HttpDeps;
+  req: IncomingMessage;
+  res: ServerResponse;
+  log: (fields: LogFields) => void;
+  route: Extract<RouteMatch, { kind: 'endpoint' }>;
+  url: URL;
+  body: string;
+}
+
+async function serveEndpoint(call: EndpointCall): Promise<void> {
+  const { deps, req, route } = call;
+  deps.stats.call(route.endpoint);
+  deps.api.noteArrival(req.headers.authorization, route.endpoint);
   const fault = decideFault(
     deps.control.faultRules,
-    endpoint,
+    route.endpoint,
     deps.random,
     deps.api.accountNameOf(req.headers.authorization),
   );
+  if (await faultInsteadOfCall(call, fault)) return;
+  answer(call, fault);
+}
 
+/** Latency, then a fault that stands in for the call (drop, hang, error page); true if one did. */
+async function faultInsteadOfCall(
+  { deps, res, log, route }: EndpointCall,
+  fault: FaultDecision,
+): Promise<boolean> {
+  const { endpoint } = route;
   if (fault.latencyMs > 0) {
     try {
       await sleep(fault.latencyMs, undefined, { signal: deps.closing });
     } catch {
       res.destroy();
       log({ endpoint, fault: 'shutdown' });
-      return;
+      return true;
     }
   }
   switch (fault.action.kind) {
@@ -114,7 +137,7 @@ async function serve(
       deps.stats.count('droppedConnections');
       res.destroy();
       log({ endpoint, fault: 'drop' });
-      return;
+      return true;
     case 'hang':
       // Held until the client's timeout closes the socket (or the simulator closes).
       deps.stats.count('hungRequests');
@@ -126,16 +149,21 @@ async function serve(
       }
       res.destroy();
       log({ endpoint, fault: 'hang' });
-      return;
+      return true;
     case 'error': {
       deps.stats.count('injectedErrors');
       const reply = injectedErrorReply(fault.action.status);
       deps.stats.reply(endpoint, reply.status);
       finish(res, reply, log, { endpoint, fault: 'error' });
-      return;
+      return true;
     }
   }
+  return false;
+}
 
+/** The provider API acts; its reply is delivered, lost or garbled as the fault says. */
+function answer({ deps, req, res, log, route, url, body }: EndpointCall, fault: FaultDecision): void {
+  const { endpoint } = route;
   const { reply, account } = deps.api.handle({
     endpoint,
     serverId: route.serverId,

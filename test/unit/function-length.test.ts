@@ -19,7 +19,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
   'devcluster/node.ts startNode': 154,
   'operator.ts assembleOperator': 173,
   'operator.ts credentialsResolver': 62,
-  'simulator/http.ts serve': 113,
   'vpsserver/reconcile.ts reconcile': 74,
   'vpsserver/vpsorg-provider.ts vpsOrgProvider': 72,
 };
