@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { type OperatorConfig, parseRate } from './config.ts';
-import { perSecond } from './decode/rate.ts';
+import type { OperatorConfig } from './config.ts';
+import { perSecond, RATE_FORM, readRate } from './decode/rate.ts';
 import { ClaimStore } from './k8s/claim-store.ts';
 import { isNotFound } from './k8s/errors.ts';
 import { EventRecorder } from './k8s/events.ts';
@@ -88,9 +88,40 @@ interface ServersChanged {
   ids: number[];
 }
 
+/** What the assembly steps share: the clients, caches and event sources made first. */
+interface Parts {
+  config: OperatorConfig;
+  deps: OperatorDeps;
+  kc: KubeConfig;
+  logger: Logger;
+  /** Throws unless this replica may write (fencing). */
+  leaseGuard: () => void;
+  informers: Informer<KubernetesObject>[];
+  lookup: (key: string) => KubernetesObject | undefined;
+  writer: CustomResourceWriter;
+  owners: ServerOwners;
+  index: ServerIndex;
+  serversChanged: ChannelSource<ServersChanged>;
+  /** Keys to look at again for tenancy: a freed claim, a deleted claimant, a namespace's labels. */
+  tenancyChanged: ChannelSource<Iterable<string>>;
+  budgets: CallBudgets;
+  split: ShardSplit | undefined;
+  accounts: Accounts;
+  elector: LeaderElector | undefined;
+}
+
 /** The operator as a Manager, not yet started: `vps-operator run` runs it until a signal. */
 export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Manager {
-  const { logger, metrics } = deps;
+  const parts = baseParts(config, deps);
+  const claims = claimStore(parts);
+  const policies = namespacePolicies(parts);
+  const controller = vpsServerController(parts, claims, policies);
+  feedController(parts, controller);
+  return operatorManager(parts, claims, policies.sets, controller);
+}
+
+function baseParts(config: OperatorConfig, deps: OperatorDeps): Parts {
+  const { logger } = deps;
   const kc = reuseConnections(deps.kubeConfig);
   const owners = new ServerOwners();
   // Every resource naming a server hears of its changes, not only the one this process saw own it.
@@ -112,16 +143,43 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
     (accountId, ids) => serversChanged.send({ accountId, ids }),
     leaseGuard,
   );
-  // Keys to look at again for tenancy: a freed claim, a deleted claimant, a namespace's labels.
-  const tenancyChanged = new ChannelSource<Iterable<string>>((keys) => keys);
   const informers = vpsServerInformers(kc, config, logger);
-  const lookup = (key: string) => informers.map((inf) => inf.get(key)).find((obj) => obj !== undefined);
-  const writer = new CustomResourceWriter(
+  return {
+    config,
+    deps,
     kc,
-    { group: GROUP, version: VERSION, plural: PLURAL },
-    { beforeWrite: leaseGuard },
-  );
-  const claims = new ClaimStore({
+    logger,
+    leaseGuard,
+    informers,
+    lookup: (key) => informers.map((inf) => inf.get(key)).find((obj) => obj !== undefined),
+    writer: new CustomResourceWriter(
+      kc,
+      { group: GROUP, version: VERSION, plural: PLURAL },
+      { beforeWrite: leaseGuard },
+    ),
+    owners,
+    index,
+    serversChanged,
+    tenancyChanged: new ChannelSource<Iterable<string>>((keys) => keys),
+    budgets,
+    split,
+    accounts,
+    elector,
+  };
+}
+
+/** The claims (Leases) that give each server one owner. */
+function claimStore({
+  kc,
+  config,
+  logger,
+  lookup,
+  writer,
+  index,
+  tenancyChanged,
+  leaseGuard,
+}: Parts): ClaimStore {
+  return new ClaimStore({
     kubeConfig: kc,
     namespace: config.claimsNamespace === '' ? 'vps-operator-system' : config.claimsNamespace,
     apiUrl: config.apiUrl,
@@ -141,9 +199,19 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
     onReleased: (_accountId, serverId) => tenancyChanged.send(index.keysNaming([serverId])),
     beforeWrite: leaseGuard,
   });
-  // Which namespaces may use the default credentials, and adopt: a label change re-reconciles
-  // every resource of the namespace, so it takes effect within one watch event.
-  const policySets: NamespaceSet[] = [];
+}
+
+/** Which namespaces may use the default credentials, and adopt; `sets` watch the labelled ones. */
+interface Policies {
+  mayUseDefault: (namespace: string) => boolean;
+  mayAdopt: (namespace: string) => boolean;
+  sets: NamespaceSet[];
+}
+
+function namespacePolicies({ kc, config, logger, informers, tenancyChanged }: Parts): Policies {
+  // A label change re-reconciles every resource of the namespace, so it takes effect within one
+  // watch event.
+  const sets: NamespaceSet[] = [];
   const policy = (flag: string, p: NamespacePolicy) => {
     logger.info(
       { flag: `--${flag}`, policy: describePolicy(p) },
@@ -157,31 +225,39 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
       onChange: (ns) =>
         tenancyChanged.send(informers.flatMap((inf) => inf.keys().filter((k) => k.startsWith(`${ns}/`)))),
     });
-    policySets.push(set);
+    sets.push(set);
     return (ns: string) => allows(p, ns, set.has(ns));
   };
-  const mayUseDefault = policy('default-credentials-namespaces', config.defaultCredentialsNamespaces);
-  const mayAdopt = policy('adoption-namespaces', config.adoptionNamespaces);
+  return {
+    mayUseDefault: policy('default-credentials-namespaces', config.defaultCredentialsNamespaces),
+    mayAdopt: policy('adoption-namespaces', config.adoptionNamespaces),
+    sets,
+  };
+}
 
+/** The VpsServer reconciler behind the engine's Controller, fed by both event sources. */
+function vpsServerController(p: Parts, claims: ClaimStore, policies: Policies): Controller {
+  const { config, deps, kc, logger, informers } = p;
+  const { metrics } = deps;
   const reconciler = new VpsServerReconciler({
-    lookup,
+    lookup: p.lookup,
     claims,
     adoptionAllowed: (ns) =>
-      mayAdopt(ns)
+      policies.mayAdopt(ns)
         ? { ok: true }
         : { ok: false, message: refusalMessage('adoption', ns, config.adoptionNamespaces) },
     listObjects: () => informers.flatMap((inf) => inf.list()),
-    writer,
-    recordEvent: eventRecorder(kc, logger, leaseGuard),
+    writer: p.writer,
+    recordEvent: eventRecorder(kc, logger, p.leaseGuard),
     credentials: credentialsResolver(
       new SecretReader(kc),
       config,
       deps.fallbackToken,
-      (token, rate) => budgets.setOverride(accountIdOf(token), rate),
-      mayUseDefault,
+      (token, rate) => p.budgets.setOverride(accountIdOf(token), rate),
+      policies.mayUseDefault,
     ),
-    accounts,
-    owners,
+    accounts: p.accounts,
+    owners: p.owners,
     logger: logger.child({ controller: 'vpsserver' }),
     timings: {
       transitionalWaitMs: config.transitionalWaitMs,
@@ -193,7 +269,7 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
   // Each pass's provider calls are its namespace's flow: namespaces sharing an account take
   // turns in the budget, and in the work queue, or a backlog would wait there instead.
   const fair = config.apiFairness;
-  const controller = new Controller({
+  return new Controller({
     name: 'vpsserver',
     reconciler: {
       reconcile: (key, signal) =>
@@ -206,8 +282,15 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
       metrics: { queue: metrics.workQueue('vpsserver'), reconcile: metrics.reconcile('vpsserver') },
     }),
   })
-    .watch(serversChanged)
-    .watch(tenancyChanged);
+    .watch(p.serversChanged)
+    .watch(p.tenancyChanged);
+}
+
+/** The informers' events reach the queue and the server index; the caches feed the metrics. */
+function feedController(
+  { informers, index, tenancyChanged, accounts, deps }: Parts,
+  controller: Controller,
+): void {
   for (const inf of informers) {
     inf.addEventHandler({
       onAdd: (obj) => index.update(obj),
@@ -220,13 +303,22 @@ export function assembleOperator(config: OperatorConfig, deps: OperatorDeps): Ma
     });
     inf.addEventHandler(enqueueKeys(controller.queue));
   }
-  metrics?.setServersByStateSource(() => serversByState(accounts));
-  metrics?.setResourceConditionsSource(() =>
+  deps.metrics?.setServersByStateSource(() => serversByState(accounts));
+  deps.metrics?.setResourceConditionsSource(() =>
     informers
       .flatMap((inf) => inf.list())
       .map((o) => (o as { status?: { conditions?: unknown } }).status?.conditions),
   );
+}
 
+/** Everything under one Manager: start order, leader hand-off, readiness and shutdown. */
+function operatorManager(
+  { config, deps, logger, informers, split, accounts, budgets, elector }: Parts,
+  claims: ClaimStore,
+  policySets: NamespaceSet[],
+  controller: Controller,
+): Manager {
+  const { metrics } = deps;
   const manager = new Manager({
     logger,
     gracefulShutdownMs: config.shutdownGraceMs,
@@ -441,6 +533,24 @@ const namespaceOf = (key: string): string => {
  * Secret's `vps.org/api-rate` annotation sets its account's rate (`onRate`, calls per second;
  * undefined: back to --api-rate); a malformed one is refused with the annotation named.
  */
+/**
+ * The calls per second a Secret's vps.org/api-rate annotation sets (undefined: none), or the
+ * refusal that names the annotation and the fix. The grammar is the flags' (src/decode/rate.ts).
+ */
+function annotatedRate(
+  text: string | undefined,
+  secret: { namespace: string; name: string },
+): number | undefined | { ok: false; reason: 'CredentialsInvalid'; message: string } {
+  if (text === undefined) return undefined;
+  const rate = readRate(text);
+  if (rate !== undefined) return perSecond(rate);
+  return {
+    ok: false,
+    reason: 'CredentialsInvalid',
+    message: `Secret ${secret.namespace}/${secret.name} annotation ${API_RATE_ANNOTATION} "${text.slice(0, 40)}": expected ${RATE_FORM}; fix or remove the annotation`,
+  };
+}
+
 function credentialsResolver(
   secrets: SecretReader,
   config: OperatorConfig,
@@ -471,20 +581,8 @@ function credentialsResolver(
         return {
           check: { ok: false, reason: secret.reason, message: secretProblemMessage(secret.problem, via) },
         };
-      let rate: number | undefined;
-      if (secret.rate !== undefined) {
-        try {
-          rate = perSecond(parseRate(secret.rate));
-        } catch (err) {
-          return {
-            check: {
-              ok: false,
-              reason: 'CredentialsInvalid',
-              message: `Secret ${where.namespace}/${where.name} annotation ${API_RATE_ANNOTATION} "${secret.rate.slice(0, 40)}": expected ${(err as Error).message}; fix or remove the annotation`,
-            },
-          };
-        }
-      }
+      const rate = annotatedRate(secret.rate, where);
+      if (typeof rate === 'object') return { check: rate };
       onRate(secret.value, rate);
       return { check: { ok: true, version: secret.version, source }, token: secret.value };
     }
