@@ -485,23 +485,8 @@ export function connectControlPlane(info: ControlPlaneInfo): ControlPlaneClient 
       return await writeKubeconfig(kubeconfigDir, user, obj);
     },
 
-    async kubeconfigForServiceAccount(namespace: string, name: string): Promise<Kubeconfig> {
-      // Raw requests (kube-request.ts), not client-node's generated CoreV1Api: `make dev` runs this
-      // from the bundled operator too, which then would carry every generated API.
-      const post = <T>(path: string, body: unknown) =>
-        kubeRequest<T>(adminKubeConfig, { method: 'POST', path, body });
-      const ns = `/api/v1/namespaces/${segment(namespace)}`;
-      await ignoreConflict(post('/api/v1/namespaces', { metadata: { name: namespace } }));
-      await ignoreConflict(post(`${ns}/serviceaccounts`, { metadata: { name } }));
-      const tr = await post<AuthenticationV1TokenRequest>(`${ns}/serviceaccounts/${segment(name)}/token`, {
-        spec: { audiences: [], expirationSeconds: 7 * 24 * 3600 },
-      });
-      const token = tr.status?.token;
-      if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
-      const userName = `system:serviceaccount:${namespace}:${name}`;
-      const obj = kubeconfigObject(info.server, caPEM, userName, { token }, namespace);
-      return await writeKubeconfig(kubeconfigDir, `sa-${namespace}-${name}`, obj);
-    },
+    kubeconfigForServiceAccount: (namespace: string, name: string) =>
+      serviceAccountKubeconfig(info, adminKubeConfig, caPEM, namespace, name),
 
     async createNamespace(prefix = 'test'): Promise<string> {
       const name = `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -513,23 +498,56 @@ export function connectControlPlane(info: ControlPlaneInfo): ControlPlaneClient 
       return name;
     },
 
-    async compactEtcd(): Promise<number> {
-      // etcd's gRPC-JSON gateway: read the current revision, then compact at it.
-      const range = await etcdPost(info.etcdEndpoint, '/v3/kv/range', {
-        key: Buffer.from('/registry/').toString('base64'),
-        count_only: true,
-      });
-      const revision = Number((range.header as { revision?: string } | undefined)?.revision);
-      if (!Number.isFinite(revision) || revision <= 0)
-        throw new Error(`etcd returned no revision: ${JSON.stringify(range)}`);
-      await etcdPost(info.etcdEndpoint, '/v3/kv/compaction', { revision: String(revision), physical: true });
-      return revision;
-    },
+    compactEtcd: () => compactEtcd(info.etcdEndpoint),
   };
+}
+
+/** A kubeconfig with a fresh token of the ServiceAccount (made, with its namespace, if missing). */
+async function serviceAccountKubeconfig(
+  info: ControlPlaneInfo,
+  adminKubeConfig: KubeConfig,
+  caPEM: string,
+  namespace: string,
+  name: string,
+): Promise<Kubeconfig> {
+  // Raw requests (kube-request.ts), not client-node's generated CoreV1Api: `make dev` runs this
+  // from the bundled operator too, which then would carry every generated API.
+  const post = <T>(path: string, body: unknown) =>
+    kubeRequest<T>(adminKubeConfig, { method: 'POST', path, body });
+  const ns = `/api/v1/namespaces/${segment(namespace)}`;
+  await ignoreConflict(post('/api/v1/namespaces', { metadata: { name: namespace } }));
+  await ignoreConflict(post(`${ns}/serviceaccounts`, { metadata: { name } }));
+  const tr = await post<AuthenticationV1TokenRequest>(`${ns}/serviceaccounts/${segment(name)}/token`, {
+    spec: { audiences: [], expirationSeconds: 7 * 24 * 3600 },
+  });
+  const token = tr.status?.token;
+  if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
+  const userName = `system:serviceaccount:${namespace}:${name}`;
+  const obj = kubeconfigObject(info.server, caPEM, userName, { token }, namespace);
+  return await writeKubeconfig(path.join(info.dataDir, 'kubeconfigs'), `sa-${namespace}-${name}`, obj);
+}
+
+/** Compacts etcd at its current revision (etcd's gRPC-JSON gateway); returns the revision. */
+async function compactEtcd(endpoint: string): Promise<number> {
+  const range = await etcdPost(endpoint, '/v3/kv/range', {
+    key: Buffer.from('/registry/').toString('base64'),
+    count_only: true,
+  });
+  const revision = Number((range.header as { revision?: string } | undefined)?.revision);
+  if (!Number.isFinite(revision) || revision <= 0)
+    throw new Error(`etcd returned no revision: ${JSON.stringify(range)}`);
+  await etcdPost(endpoint, '/v3/kv/compaction', { revision: String(revision), physical: true });
+  return revision;
 }
 
 // ---------------------------------------------------------------------------------------------
 // start
+
+/** The processes of one control plane, set as each starts (so a failed start can kill them). */
+interface Processes {
+  etcd?: ManagedProcess;
+  apiServer?: ManagedProcess;
+}
 
 /** Starts etcd and kube-apiserver and waits until /readyz is ok. */
 export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
@@ -539,11 +557,99 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   void sweepStaleDirs();
   const timeoutMs = opts.readyTimeoutMs ?? 60_000;
   const verbose = opts.verbose ?? process.env.CONTROLPLANE_VERBOSE === '1';
+  const { dataDir, pkiDir, logs } = await makeDataDir(opts);
+  const procs: Processes = {};
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all([procs.apiServer?.kill(0), procs.etcd?.kill(0)]);
+    await fsp.rm(dataDir, { recursive: true, force: true });
+    dataDirs.delete(dataDir);
+  };
 
+  try {
+    const tls = await initPki(pkiDir);
+    const etcdEndpoint = await startEtcd(procs, path.join(dataDir, 'etcd'), logs.etcd, verbose, timeoutMs);
+    const securePort = await freePort();
+    const server = `https://127.0.0.1:${securePort}`;
+    const at = { etcdEndpoint, securePort, server, pkiDir, dataDir, auditLog: logs.audit };
+    const args = apiServerArgs(opts, at);
+    const api = { port: securePort, server, args, tls, log: logs.apiServer, verbose, timeoutMs };
+    const startApi = () => startApiServer(procs, api);
+    await startApi();
+
+    const info: ControlPlaneInfo = {
+      kubernetesVersion: KUBERNETES_VERSION,
+      server,
+      etcdEndpoint,
+      adminKubeconfigPath: await writeAdminKubeconfig(dataDir, server, tls),
+      binDir: binDir(),
+      pkiDir,
+      dataDir,
+    };
+    return {
+      ...connectControlPlane(info),
+      startDurationMs: Math.round(performance.now() - started),
+      logs,
+      async stopApiServer(): Promise<void> {
+        await procs.apiServer?.kill(10_000);
+      },
+      async startApiServer(): Promise<void> {
+        if (stopped) throw new Error('control plane was stopped');
+        if (procs.apiServer?.running) throw new Error('kube-apiserver is already running');
+        await startApi();
+      },
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (err) {
+    stopped = true;
+    await keepLogsOnly(procs, dataDir, pkiDir);
+    throw err;
+  }
+}
+
+/** kube-apiserver on `port` (refused if another process took it), ready once /readyz is ok. */
+async function startApiServer(
+  procs: Processes,
+  o: {
+    port: number;
+    server: string;
+    args: string[];
+    tls: TlsMaterial;
+    log: string;
+    verbose: boolean;
+    timeoutMs: number;
+  },
+): Promise<void> {
+  if (!(await portIsFree(o.port))) {
+    throw new Error(`cannot start kube-apiserver: port 127.0.0.1:${o.port} is in use by another process`);
+  }
+  const apiServer = new ManagedProcess('kube-apiserver', binPath('kube-apiserver'), o.args, o.log, o.verbose);
+  procs.apiServer = apiServer;
+  await waitReady(apiServer, 'kube-apiserver', o.timeoutMs, async () => {
+    const res = await httpsGet(`${o.server}/readyz`, o.tls);
+    return res.status === 200;
+  });
+}
+
+/**
+ * After a failed start: the processes and the bulky data go now, the logs the error points at
+ * stay until a later start finds this process gone (sweepStaleDirs).
+ */
+async function keepLogsOnly(procs: Processes, dataDir: string, pkiDir: string): Promise<void> {
+  await Promise.all([procs.apiServer?.kill(0), procs.etcd?.kill(0)]);
+  dataDirs.delete(dataDir);
+  await fsp.rm(path.join(dataDir, 'etcd'), { recursive: true, force: true });
+  await fsp.rm(pkiDir, { recursive: true, force: true });
+}
+
+/** A fresh data dir marked with this process's pid (sweepStaleDirs removes it if we die). */
+async function makeDataDir(opts: StartOptions) {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), TMP_PREFIX));
   dataDirs.add(dataDir);
   await fsp.writeFile(path.join(dataDir, 'owner.pid'), `${process.pid}\n`);
-  const pkiDir = path.join(dataDir, 'pki');
   await fsp.mkdir(path.join(dataDir, 'kubeconfigs'), { recursive: true });
   const logs = {
     etcd: path.join(dataDir, 'etcd.log'),
@@ -551,173 +657,121 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     ...(opts.auditLog === true && { audit: path.join(dataDir, 'audit.log') }),
   };
   if (logs.audit !== undefined) await fsp.writeFile(path.join(dataDir, 'audit-policy.yaml'), AUDIT_POLICY);
+  return { dataDir, pkiDir: path.join(dataDir, 'pki'), logs };
+}
 
-  let etcd: ManagedProcess | undefined;
-  let apiServer: ManagedProcess | undefined;
-  let stopped = false;
-
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await Promise.all([apiServer?.kill(0), etcd?.kill(0)]);
-    await fsp.rm(dataDir, { recursive: true, force: true });
-    dataDirs.delete(dataDir);
-  };
-
+/** The CA, serving, service-account and admin certificates (cptool), and the admin's TLS. */
+async function initPki(pkiDir: string): Promise<TlsMaterial> {
   try {
-    try {
-      await execFileAsync(binPath('cptool'), ['init', pkiDir]);
-    } catch (err) {
-      throw new Error(`cptool init failed: ${(err as { stderr?: string }).stderr || (err as Error).message}`);
-    }
-    const tls: TlsMaterial = {
-      ca: await fsp.readFile(path.join(pkiDir, 'ca.crt'), 'utf8'),
-      cert: await fsp.readFile(path.join(pkiDir, 'admin.crt'), 'utf8'),
-      key: await fsp.readFile(path.join(pkiDir, 'admin.key'), 'utf8'),
-    };
-
-    // etcd, retried on a port race with another process
-    let etcdEndpoint = '';
-    for (let attempt = 1; ; attempt++) {
-      const [clientPort, peerPort] = [await freePort(), await freePort()];
-      etcdEndpoint = `http://127.0.0.1:${clientPort}`;
-      const peer = `http://127.0.0.1:${peerPort}`;
-      etcd = new ManagedProcess(
-        'etcd',
-        binPath('etcd'),
-        [
-          '--name=default',
-          `--data-dir=${path.join(dataDir, 'etcd')}`,
-          `--listen-client-urls=${etcdEndpoint}`,
-          `--advertise-client-urls=${etcdEndpoint}`,
-          `--listen-peer-urls=${peer}`,
-          `--initial-advertise-peer-urls=${peer}`,
-          `--initial-cluster=default=${peer}`,
-          '--unsafe-no-fsync=true',
-          '--log-level=warn',
-        ],
-        logs.etcd,
-        verbose,
-      );
-      const proc = etcd;
-      try {
-        await waitReady(proc, 'etcd', timeoutMs, async () => {
-          const res = await fetch(`${etcdEndpoint}/health`, { signal: AbortSignal.timeout(1000) });
-          return res.ok && ((await res.json()) as { health?: string }).health === 'true';
-        });
-        break;
-      } catch (err) {
-        if (!(err instanceof StartError && err.portInUse && attempt < 3)) throw err;
-      }
-    }
-
-    const securePort = await freePort();
-    const server = `https://127.0.0.1:${securePort}`;
-    const pki = (f: string): string => path.join(pkiDir, f);
-    const apiArgs = [
-      `--etcd-servers=${etcdEndpoint}`,
-      `--secure-port=${securePort}`,
-      `--bind-address=${opts.podReachableAt ? '0.0.0.0' : '127.0.0.1'}`,
-      `--advertise-address=${opts.podReachableAt ?? '127.0.0.1'}`,
-      `--cert-dir=${pkiDir}`,
-      `--tls-cert-file=${pki('serving.crt')}`,
-      `--tls-private-key-file=${pki('serving.key')}`,
-      `--client-ca-file=${pki('ca.crt')}`,
-      '--authorization-mode=RBAC',
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${pki('sa.pub')}`,
-      `--service-account-signing-key-file=${pki('sa.key')}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      // No controller-manager runs: pods would need a "default" ServiceAccount nobody creates.
-      ...(opts.podReachableAt ? [] : ['--disable-admission-plugins=ServiceAccount']),
-      // Faster start, and no request throttling in tests.
-      '--enable-priority-and-fairness=false',
-      // Nothing can reach 127.0.0.1 as a Service endpoint: skip the endpoint reconciler.
-      `--endpoint-reconciler-type=${opts.podReachableAt ? 'lease' : 'none'}`,
-      '--profiling=false',
-      ...(logs.audit === undefined
-        ? []
-        : [
-            `--audit-policy-file=${path.join(dataDir, 'audit-policy.yaml')}`,
-            `--audit-log-path=${logs.audit}`,
-            // Written before the answer is sent, so a test reading it after a reply sees the entry.
-            '--audit-log-mode=blocking',
-            '--audit-log-maxsize=0',
-          ]),
-      ...(opts.apiServerArgs ?? []),
-    ];
-
-    const startApi = async (): Promise<void> => {
-      if (!(await portIsFree(securePort))) {
-        throw new Error(
-          `cannot start kube-apiserver: port 127.0.0.1:${securePort} is in use by another process`,
-        );
-      }
-      apiServer = new ManagedProcess(
-        'kube-apiserver',
-        binPath('kube-apiserver'),
-        apiArgs,
-        logs.apiServer,
-        verbose,
-      );
-      await waitReady(apiServer, 'kube-apiserver', timeoutMs, async () => {
-        const res = await httpsGet(`${server}/readyz`, tls);
-        return res.status === 200;
-      });
-    };
-    await startApi();
-
-    const adminKubeconfigPath = path.join(dataDir, 'admin.kubeconfig');
-    const b64 = (s: string): string => Buffer.from(s).toString('base64');
-    await fsp.writeFile(
-      adminKubeconfigPath,
-      `${JSON.stringify(
-        kubeconfigObject(server, tls.ca, 'admin', {
-          'client-certificate-data': b64(tls.cert),
-          'client-key-data': b64(tls.key),
-        }),
-        null,
-        2,
-      )}\n`,
-      { mode: 0o600 },
-    );
-
-    const info: ControlPlaneInfo = {
-      kubernetesVersion: KUBERNETES_VERSION,
-      server,
-      etcdEndpoint,
-      adminKubeconfigPath,
-      binDir: binDir(),
-      pkiDir,
-      dataDir,
-    };
-    const client = connectControlPlane(info);
-    const startDurationMs = Math.round(performance.now() - started);
-
-    return {
-      ...client,
-      startDurationMs,
-      logs,
-      async stopApiServer(): Promise<void> {
-        await apiServer?.kill(10_000);
-      },
-      async startApiServer(): Promise<void> {
-        if (stopped) throw new Error('control plane was stopped');
-        if (apiServer?.running) throw new Error('kube-apiserver is already running');
-        await startApi();
-      },
-      stop,
-      [Symbol.asyncDispose]: stop,
-    };
+    await execFileAsync(binPath('cptool'), ['init', pkiDir]);
   } catch (err) {
-    // Keep the logs the error points at; the rest goes now, the logs when a later start finds
-    // this process gone (sweepStaleDirs).
-    stopped = true;
-    await Promise.all([apiServer?.kill(0), etcd?.kill(0)]);
-    dataDirs.delete(dataDir);
-    await fsp.rm(path.join(dataDir, 'etcd'), { recursive: true, force: true });
-    await fsp.rm(pkiDir, { recursive: true, force: true });
-    throw err;
+    throw new Error(`cptool init failed: ${(err as { stderr?: string }).stderr || (err as Error).message}`);
   }
+  return {
+    ca: await fsp.readFile(path.join(pkiDir, 'ca.crt'), 'utf8'),
+    cert: await fsp.readFile(path.join(pkiDir, 'admin.crt'), 'utf8'),
+    key: await fsp.readFile(path.join(pkiDir, 'admin.key'), 'utf8'),
+  };
+}
+
+/** etcd on two free ports, retried on a port race with another process; returns its endpoint. */
+async function startEtcd(
+  procs: Processes,
+  etcdDir: string,
+  log: string,
+  verbose: boolean,
+  timeoutMs: number,
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const [clientPort, peerPort] = [await freePort(), await freePort()];
+    const endpoint = `http://127.0.0.1:${clientPort}`;
+    const peer = `http://127.0.0.1:${peerPort}`;
+    const etcd = new ManagedProcess(
+      'etcd',
+      binPath('etcd'),
+      [
+        '--name=default',
+        `--data-dir=${etcdDir}`,
+        `--listen-client-urls=${endpoint}`,
+        `--advertise-client-urls=${endpoint}`,
+        `--listen-peer-urls=${peer}`,
+        `--initial-advertise-peer-urls=${peer}`,
+        `--initial-cluster=default=${peer}`,
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+      log,
+      verbose,
+    );
+    procs.etcd = etcd;
+    try {
+      await waitReady(etcd, 'etcd', timeoutMs, async () => {
+        const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+        return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+      });
+      return endpoint;
+    } catch (err) {
+      if (!(err instanceof StartError && err.portInUse && attempt < 3)) throw err;
+    }
+  }
+}
+
+/** kube-apiserver's flags: RBAC, no priority and fairness, no endpoint reconciler unless pods run. */
+function apiServerArgs(
+  opts: StartOptions,
+  at: {
+    etcdEndpoint: string;
+    securePort: number;
+    server: string;
+    pkiDir: string;
+    dataDir: string;
+    auditLog?: string;
+  },
+): string[] {
+  const pki = (f: string): string => path.join(at.pkiDir, f);
+  return [
+    `--etcd-servers=${at.etcdEndpoint}`,
+    `--secure-port=${at.securePort}`,
+    `--bind-address=${opts.podReachableAt ? '0.0.0.0' : '127.0.0.1'}`,
+    `--advertise-address=${opts.podReachableAt ?? '127.0.0.1'}`,
+    `--cert-dir=${at.pkiDir}`,
+    `--tls-cert-file=${pki('serving.crt')}`,
+    `--tls-private-key-file=${pki('serving.key')}`,
+    `--client-ca-file=${pki('ca.crt')}`,
+    '--authorization-mode=RBAC',
+    `--service-account-issuer=${at.server}`,
+    `--service-account-key-file=${pki('sa.pub')}`,
+    `--service-account-signing-key-file=${pki('sa.key')}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true',
+    // No controller-manager runs: pods would need a "default" ServiceAccount nobody creates.
+    ...(opts.podReachableAt ? [] : ['--disable-admission-plugins=ServiceAccount']),
+    // Faster start, and no request throttling in tests.
+    '--enable-priority-and-fairness=false',
+    // Nothing can reach 127.0.0.1 as a Service endpoint: skip the endpoint reconciler.
+    `--endpoint-reconciler-type=${opts.podReachableAt ? 'lease' : 'none'}`,
+    '--profiling=false',
+    ...(at.auditLog === undefined
+      ? []
+      : [
+          `--audit-policy-file=${path.join(at.dataDir, 'audit-policy.yaml')}`,
+          `--audit-log-path=${at.auditLog}`,
+          // Written before the answer is sent, so a test reading it after a reply sees the entry.
+          '--audit-log-mode=blocking',
+          '--audit-log-maxsize=0',
+        ]),
+    ...(opts.apiServerArgs ?? []),
+  ];
+}
+
+/** admin.kubeconfig (mode 600) with the admin's client certificate; returns its path. */
+async function writeAdminKubeconfig(dataDir: string, server: string, tls: TlsMaterial): Promise<string> {
+  const adminKubeconfigPath = path.join(dataDir, 'admin.kubeconfig');
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  const obj = kubeconfigObject(server, tls.ca, 'admin', {
+    'client-certificate-data': b64(tls.cert),
+    'client-key-data': b64(tls.key),
+  });
+  await fsp.writeFile(adminKubeconfigPath, `${JSON.stringify(obj, null, 2)}\n`, { mode: 0o600 });
+  return adminKubeconfigPath;
 }

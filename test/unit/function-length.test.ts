@@ -14,11 +14,7 @@ const ALLOWED: Record<string, number> = {
 };
 /** Still to split (issue 14): the length each had; a change may shorten them, never lengthen. */
 const NOT_YET_SPLIT: Record<string, number> = {
-  'devcluster/control-plane.ts connectControlPlane': 67,
-  'devcluster/control-plane.ts startControlPlane': 189,
   'devcluster/node.ts startNode': 154,
-  'operator.ts assembleOperator': 173,
-  'operator.ts credentialsResolver': 62,
   'vpsserver/reconcile.ts reconcile': 74,
   'vpsserver/vpsorg-provider.ts vpsOrgProvider': 72,
 };
