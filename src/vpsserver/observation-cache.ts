@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ObservedServer, TRANSITIONAL_STATES } from './observed.ts';
 import type { ListResume } from './provider.ts';
 
+/** How many proven-gone ids are remembered (a few hundred KiB at most). */
+const GONE_MEMORY = 50_000;
 export interface ObservationSource {
   /**
    * Every server of the account (all pages). Calls `onFirstRequest` when the first page is
@@ -59,6 +61,12 @@ export class ObservationCache {
   readonly #now: () => number;
   readonly #entries = new Map<number, Entry>();
   readonly #tracked = new Set<number>();
+  /**
+   * Ids a list proved gone: the cache held them, and a list that began after it last heard of
+   * them lacked them. Ids are never reused, so a pass needs no GET to learn they are gone (a
+   * GET per deleted resource doubled the cost of deleting many). Oldest forgotten past a cap.
+   */
+  readonly #gone = new Set<number>();
   #snapshotAt = 0;
   #listFailure: unknown;
   #listing: Promise<void> | undefined;
@@ -113,6 +121,11 @@ export class ObservationCache {
   /** Resolves once a first list has been read (or the cache is stopped). */
   ready(): Promise<void> {
     return this.#firstSnapshot.promise;
+  }
+
+  /** Whether a list has proved this server gone (see #gone): no need to ask the provider. */
+  provenGone(id: number): boolean {
+    return this.#gone.has(id) && !this.#entries.has(id);
   }
 
   /** Marks a server whose detail fields should be read (and kept fresh on the slow cadence). */
@@ -231,12 +244,20 @@ export class ObservationCache {
       if (next.has(id)) continue;
       if (prev.localAt > startedAt && !prev.server.deleteRequested)
         next.set(id, prev); // created after the list began
-      else changed.push(id);
+      else {
+        changed.push(id);
+        if (prev.localAt <= startedAt) this.#rememberGone(id);
+      }
     }
     this.#entries.clear();
     for (const [id, e] of next) this.#entries.set(id, e);
     this.#snapshotAt = Math.max(this.#snapshotAt, startedAt);
     if (changed.length > 0) this.#onChange(changed);
+  }
+
+  #rememberGone(id: number): void {
+    this.#gone.add(id);
+    if (this.#gone.size > GONE_MEMORY) this.#gone.delete(this.#gone.values().next().value as number);
   }
 
   #needsActiveInterval(): boolean {

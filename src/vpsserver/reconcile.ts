@@ -89,6 +89,33 @@ export class VpsServerReconciler implements Reconciler {
     this.#owners = deps.owners;
   }
 
+  /**
+   * Absent from the list is not proof: the list may predate a server made a moment ago, so a
+   * server named by id is declared missing (or vanished) only on the provider's 404, unless a
+   * list that began after the cache last heard of it already lacked it (ids are never reused;
+   * a GET per deleted resource doubled the cost of deleting many). No candidates are read when
+   * an id is known, so this await splits no candidate claim.
+   */
+  async #lookUpMissing(
+    vps: VpsServer,
+    account: Account,
+    observed: Observation,
+    signal: AbortSignal,
+  ): Promise<{ observed: Observation } | { failure: ProviderFailure }> {
+    const id = managedServerId(vps);
+    if (id === undefined || observed.server !== undefined || account.observation.provenGone(id))
+      return { observed };
+    try {
+      const found = await account.provider.getServer(id, signal);
+      if (found === undefined) return { observed };
+      account.observation.upsert(found);
+      account.observation.track(id);
+      return { observed: { ...observed, server: account.observation.get(id) ?? found } };
+    } catch (err) {
+      return { failure: providerFailure(err) };
+    }
+  }
+
   async reconcile(key: string, signal: AbortSignal): Promise<Result> {
     const log = this.#d.logger.child({ key });
     const vps = this.#read(key, log);
@@ -105,21 +132,10 @@ export class VpsServerReconciler implements Reconciler {
       account !== undefined && stall === undefined
         ? this.#observation(vps, account)
         : { snapshotAt: 0, candidates: [] };
-    // Absent from the list is not proof: the list may predate a server made a moment ago, so a
-    // server named by id is declared missing (or vanished) only on the provider's 404. (No
-    // candidates are read when an id is known, so this await splits no candidate claim.)
-    const id = managedServerId(vps);
-    if (account !== undefined && stall === undefined && id !== undefined && observed.server === undefined) {
-      try {
-        const found = await account.provider.getServer(id, signal);
-        if (found !== undefined) {
-          account.observation.upsert(found);
-          account.observation.track(id);
-          observed = { ...observed, server: account.observation.get(id) ?? found };
-        }
-      } catch (err) {
-        return this.#reportListFailure(vps, credentials, providerFailure(err), log);
-      }
+    if (account !== undefined && stall === undefined) {
+      const confirmed = await this.#lookUpMissing(vps, account, observed, signal);
+      if ('failure' in confirmed) return this.#reportListFailure(vps, credentials, confirmed.failure, log);
+      observed = confirmed.observed;
     }
 
     // Plan: one pure decision.

@@ -127,6 +127,44 @@ describe('ObservationCache', () => {
     expect(t.cache.get(3)).toBeUndefined();
   });
 
+  it('remembers a server a later list lacks as proven gone, so no pass has to ask for it', async () => {
+    const t = scripted();
+    t.lists.push([srv(1), srv(2)]);
+    await t.cache.refresh();
+    t.tick(1_000);
+    t.lists.push([srv(1)]);
+    await t.cache.refresh();
+    expect(t.cache.provenGone(2)).toBe(true);
+    expect(t.cache.provenGone(1)).toBe(false);
+  });
+
+  it('does not call a server it never saw gone: the list may predate it', async () => {
+    const t = scripted();
+    t.lists.push([srv(1)]);
+    await t.cache.refresh();
+    expect(t.cache.provenGone(9)).toBe(false);
+  });
+
+  it('does not call a server gone when the list that lacks it began before we heard of it', async () => {
+    let release: (() => void) | undefined;
+    const source: ObservationSource = {
+      listServers: () =>
+        new Promise((resolve) => {
+          release = () => resolve([]);
+        }),
+      getServer: async () => undefined,
+    };
+    let clock = 1_000;
+    const cache = new ObservationCache(source, { now: () => clock });
+    const listing = cache.refresh();
+    clock += 10;
+    cache.upsert(srv(5));
+    release?.();
+    await listing;
+    expect(cache.get(5)).toBeDefined();
+    expect(cache.provenGone(5)).toBe(false);
+  });
+
   it('announces a state change but not an unchanged list', async () => {
     const t = scripted();
     t.lists.push([srv(1)], [srv(1)], [srv(1, { state: 'stopped' })]);
