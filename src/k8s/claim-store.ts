@@ -186,12 +186,12 @@ export class ClaimStore implements ClaimPort {
       },
       spec: { holderIdentity: keyOf(vps) },
     };
-    this.#beforeWrite();
     try {
       const lease = await kubeRequest<LeaseObject>(this.#kc, {
         method: 'POST',
         path: this.#collection(),
         body,
+        beforeSend: this.#beforeWrite,
       });
       const c = claimOf(lease);
       if (c !== undefined) this.#byName.set(name, c);
@@ -221,11 +221,11 @@ export class ClaimStore implements ClaimPort {
   /** Deletes exactly this claim: a newer one under the same name (409 or 404) is left alone. */
   async #delete(claim: Claim): Promise<void> {
     const name = this.#name(claim.accountId, claim.serverId);
-    this.#beforeWrite();
     try {
       await kubeRequest(this.#kc, {
         method: 'DELETE',
         path: `${this.#collection()}/${segment(name)}`,
+        beforeSend: this.#beforeWrite,
         body: {
           apiVersion: 'v1',
           kind: 'DeleteOptions',

@@ -28,7 +28,7 @@ export interface EventRecorderOptions {
   now?: () => number;
   /** Called when writing an event fails: events are best effort and never fail a reconcile. */
   onError?: (err: unknown, event: RecordedEvent) => void;
-  /** Called before every write; throwing refuses it (the lease guard: a stale leader writes nothing). */
+  /** Called right before every write is sent; throwing refuses it (the lease guard: a stale leader writes nothing). */
   beforeWrite?: () => void;
 }
 
@@ -52,7 +52,6 @@ export class EventRecorder {
 
   async record(event: RecordedEvent): Promise<void> {
     try {
-      this.#beforeWrite();
       await this.#write(event);
     } catch (err) {
       this.#onError(err, event);
@@ -72,6 +71,7 @@ export class EventRecorder {
         method: 'PATCH',
         path: `${eventsPath(namespace)}/${segment(seen.name)}`,
         contentType: 'application/json-patch+json',
+        beforeSend: this.#beforeWrite,
         body: [
           { op: 'replace', path: '/count', value: seen.count },
           { op: 'replace', path: '/lastTimestamp', value: new Date(now).toISOString() },
@@ -100,7 +100,12 @@ export class EventRecorder {
       reportingComponent: this.#component,
       reportingInstance: this.#component,
     };
-    await kubeRequest(this.#kc, { method: 'POST', path: eventsPath(namespace), body });
+    await kubeRequest(this.#kc, {
+      method: 'POST',
+      path: eventsPath(namespace),
+      body,
+      beforeSend: this.#beforeWrite,
+    });
     this.#recent.set(foldKey, { name: eventName, count: 1, first: now, last: now });
   }
 

@@ -26,8 +26,8 @@ export interface ObjectMetaRef {
 export interface CustomResourceWriterOptions {
   fieldManager?: string;
   /**
-   * Called before every write is sent; throwing refuses the write (the lease guard: a replica
-   * that may no longer lead writes nothing).
+   * Called right before every write's bytes go out (after the last await of the request);
+   * throwing refuses the write (the lease guard: a replica that may no longer lead writes nothing).
    */
   beforeWrite?: () => void;
 }
@@ -88,10 +88,10 @@ export class CustomResourceWriter {
   }
 
   async #mergePatch(path: string, body: object): Promise<unknown> {
-    this.#beforeWrite();
     return kubeRequest(this.#kc, {
       method: 'PATCH',
       path,
+      beforeSend: this.#beforeWrite,
       query: { fieldManager: this.#fieldManager },
       contentType: MERGE_PATCH,
       body,

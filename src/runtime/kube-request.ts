@@ -22,6 +22,12 @@ export interface KubeRequest {
   /** @default application/json; PATCH needs the patch type, e.g. application/merge-patch+json */
   contentType?: string;
   signal?: AbortSignal;
+  /**
+   * Called after the last await before the request's bytes go out (credentials are applied
+   * first, and an exec or OIDC plugin can take a while); throwing refuses the request and
+   * nothing is sent. The lease guard: a leader paused in that await must not send on waking.
+   */
+  beforeSend?: () => void;
 }
 
 const http = new IsomorphicFetchHttpLibrary();
@@ -48,6 +54,8 @@ export async function sendKubeRequest(kc: KubeConfig, request: KubeRequest): Pro
   }
   if (request.signal !== undefined) context.setSignal(request.signal);
   await kc.applySecurityAuthentication(context);
+  // No await from here to fetch(): the check and the send happen in the same turn of the loop.
+  request.beforeSend?.();
   return http.send(context).toPromise();
 }
 

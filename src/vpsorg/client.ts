@@ -86,6 +86,12 @@ export interface CallOptions {
    * @default runs it at once
    */
   schedule?: <T>(request: () => Promise<T>) => Promise<T>;
+  /**
+   * Called right before each HTTP request is handed to fetch, after every await of the call
+   * (its turn in a budget included); throwing refuses the request and nothing is sent. The
+   * lease guard of a write: a leader paused while it waited must not send on waking.
+   */
+  beforeSend?: () => void;
 }
 
 /** Options of a list call. */
@@ -308,7 +314,7 @@ export class VpsOrgClient {
     const answer: { status?: number } = {};
     let outcome: CallEvent['outcome'] = 'ok';
     try {
-      return await this.#exchange(exchange, options.signal, answer);
+      return await this.#exchange(exchange, options, answer);
     } catch (err) {
       outcome = err instanceof VpsApiError ? err.kind : options.signal?.aborted ? 'aborted' : 'transient';
       throw err;
@@ -325,7 +331,7 @@ export class VpsOrgClient {
 
   async #exchange<T>(
     exchange: Exchange<T>,
-    callerSignal: AbortSignal | undefined,
+    { signal: callerSignal, beforeSend }: CallOptions,
     answer: { status?: number },
   ): Promise<T> {
     const { site, url } = exchange;
@@ -339,6 +345,8 @@ export class VpsOrgClient {
     };
 
     let response: Response;
+    // No await between the check and the fetch: what the check saw is what the send acts on.
+    beforeSend?.();
     try {
       response = await this.#fetch(url, {
         method: site.method,

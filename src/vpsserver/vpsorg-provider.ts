@@ -1,10 +1,11 @@
 // The ServerProvider port over the real VPS.org client: every call waits its turn in its
 // account's call budget (writes before observation, namespaces in turn), a 429 pauses that
 // budget for its Retry-After, and the client's camelCase models become the domain's
-// ObservedServer. `beforeWrite` (the lease guard) is asked when a write's turn comes, right
-// before it is sent, not when it was queued.
+// ObservedServer. `beforeWrite` (the lease guard) is asked by the client right before a write's
+// request is handed to fetch (after its turn in the budget and every other await), not when it
+// was queued.
 import { type CallBudget, callPriority } from '../runtime/index.ts';
-import type { ServerDetail, ServerSummary, VpsOrgClient } from '../vpsorg/index.ts';
+import type { CallOptions, ServerDetail, ServerSummary, VpsOrgClient } from '../vpsorg/index.ts';
 import { isNotFound, ListCursor } from '../vpsorg/index.ts';
 import type { ObservedServer } from './observed.ts';
 import type { ListResume, ServerProvider } from './provider.ts';
@@ -17,14 +18,8 @@ export function vpsOrgProvider(
   budget: CallBudget,
   beforeWrite: () => void = () => {},
 ): ServerProvider {
-  const write = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
-    budget.run(
-      () => {
-        beforeWrite();
-        return fn();
-      },
-      { priority: callPriority.write, signal },
-    );
+  const write = <T>(fn: (options: CallOptions) => Promise<T>, signal: AbortSignal) =>
+    budget.run(() => fn({ signal, beforeSend: beforeWrite }), { priority: callPriority.write, signal });
   // Observation serves every namespace of the account: a flow of its own, not the namespace of
   // whichever pass happened to start the account's observation loop.
   const observe = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
@@ -53,12 +48,12 @@ export function vpsOrgProvider(
         throw err;
       }),
     createServer: (request, signal) =>
-      write(() => client.createServer(request, { signal }), signal).then((s) => ({
+      write((o) => client.createServer(request, o), signal).then((s) => ({
         ...fromSummary(s),
         backupsEnabled: s.backupsEnabled,
       })),
     updateServer: async (id, changes, signal) => {
-      const updated = await write(() => client.patchServer(id, changes, { signal }), signal);
+      const updated = await write((o) => client.patchServer(id, changes, o), signal);
       const known: Partial<ObservedServer> & { id: number } = { id };
       if (updated.name !== undefined) known.name = updated.name;
       if (updated.hostname !== undefined) known.hostname = updated.hostname;
@@ -68,16 +63,16 @@ export function vpsOrgProvider(
     },
     powerAction: async (id, action, signal) => {
       const call = {
-        start: () => client.startServer(id, { signal }),
-        stop: () => client.stopServer(id, { signal }),
-        reboot: () => client.rebootServer(id, { signal }),
+        start: (o: CallOptions) => client.startServer(id, o),
+        stop: (o: CallOptions) => client.stopServer(id, o),
+        reboot: (o: CallOptions) => client.rebootServer(id, o),
       }[action];
       const res = await write(call, signal);
       return { id, state: res.server.status };
     },
     deleteServer: async (id, signal) => {
       try {
-        await write(() => client.deleteServer(id, { signal }), signal);
+        await write((o) => client.deleteServer(id, o), signal);
       } catch (err) {
         if (!isNotFound(err)) throw err; // already gone counts as deleted
       }

@@ -4,7 +4,9 @@
 // marker can never remove them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isConflict } from '../../src/k8s/errors.ts';
+import { EventRecorder } from '../../src/k8s/events.ts';
 import { CustomResourceWriter } from '../../src/k8s/vpsservers.ts';
+import { kubeRequest } from '../../src/runtime/kube-request.ts';
 import { CREATE_PENDING_ANNOTATION, GROUP, PLURAL, VERSION } from '../../src/vpsserver/types.ts';
 import { type OperatorEnv, startEnv, type VpsObject } from '../support/operator-env.ts';
 
@@ -95,5 +97,59 @@ describe('the VpsServer writer', () => {
     );
     expect(String(await rejection(guarded.patchStatus(meta(o), {}, { serverId: 4 })))).toMatch(/lease lost/);
     expect((await env.get('w-guard'))?.status?.serverId).toBeUndefined();
+  });
+
+  it('asks the guard after credentials are applied, so a lease lost during that await sends nothing', async () => {
+    const o = await env.create('w-late-guard');
+    // The last await before the bytes go out is applying credentials (an exec or OIDC plugin
+    // can take seconds); the process is paused there and the lease expires meanwhile.
+    const kc = Object.create(env.admin) as typeof env.admin;
+    let fresh = true;
+    const order: string[] = [];
+    kc.applySecurityAuthentication = async (context) => {
+      await env.admin.applySecurityAuthentication(context);
+      await new Promise((r) => setTimeout(r, 20));
+      order.push('credentials applied');
+      fresh = false;
+    };
+    const guarded = new CustomResourceWriter(
+      kc,
+      { group: GROUP, version: VERSION, plural: PLURAL },
+      {
+        beforeWrite: () => {
+          order.push('guard asked');
+          if (!fresh) throw new Error('lease lost');
+        },
+      },
+    );
+    expect(String(await rejection(guarded.patchStatus(meta(o), {}, { serverId: 5 })))).toMatch(/lease lost/);
+    expect(order).toEqual(['credentials applied', 'guard asked']);
+    const now = await env.get('w-late-guard');
+    expect(now?.status?.serverId).toBeUndefined();
+    expect(now?.metadata?.resourceVersion).toBe(o.metadata?.resourceVersion);
+  });
+
+  it('records no Event when the lease guard refuses', async () => {
+    const o = await env.create('w-event');
+    const errors: unknown[] = [];
+    const events = new EventRecorder(env.admin, {
+      beforeWrite: () => {
+        throw new Error('lease lost');
+      },
+      onError: (err) => errors.push(err),
+    });
+    const target = {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'VpsServer',
+      metadata: { name: 'w-event', namespace: env.namespace, uid: o.metadata?.uid ?? '' },
+    };
+    await events.record({ target, type: 'Normal', reason: 'Probe', message: 'a stale leader speaking' });
+    expect(String(errors[0])).toMatch(/lease lost/);
+    const list = await kubeRequest<{ items: unknown[] }>(env.admin, {
+      method: 'GET',
+      path: `/api/v1/namespaces/${env.namespace}/events`,
+      query: { fieldSelector: 'involvedObject.name=w-event' },
+    });
+    expect(list.items).toEqual([]);
   });
 });

@@ -227,6 +227,32 @@ describe('requests', () => {
     await expect(client.deleteServer(1.5)).rejects.toThrow(RangeError);
     expect(server.requests).toHaveLength(0);
   });
+
+  it('asks beforeSend after the scheduled turn, and sends nothing when it refuses (a lease lost while queued)', async () => {
+    const order: string[] = [];
+    let leaseFresh = true;
+    const call = client.rebootServer(12345, {
+      schedule: async (request) => {
+        order.push('turn waited');
+        await new Promise((r) => setTimeout(r, 20));
+        leaseFresh = false; // the process was paused while it waited
+        return request();
+      },
+      beforeSend: () => {
+        order.push('checked');
+        if (!leaseFresh) throw new Error('lease lost');
+      },
+    });
+    await expect(call).rejects.toThrow('lease lost');
+    expect(order).toEqual(['turn waited', 'checked']);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('sends the request when beforeSend lets it', async () => {
+    server.respond((_req, res) => json(res, 202, power('rebooting')));
+    await client.rebootServer(12345, { beforeSend: () => {} });
+    expect(server.requests).toHaveLength(1);
+  });
 });
 
 describe('construction', () => {

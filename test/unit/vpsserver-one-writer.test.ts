@@ -35,6 +35,18 @@ function kubeWrites(text: string): string[] {
   return found;
 }
 
+/** The text of each call `start` finds, from its name to its closing parenthesis. */
+function calls(text: string, start: RegExp): string[] {
+  return [...text.matchAll(start)].map((m) => {
+    let depth = 0;
+    for (let i = m.index + m[0].length - 1; i < text.length; i++) {
+      if (text[i] === '(') depth++;
+      else if (text[i] === ')' && --depth === 0) return text.slice(m.index, i + 1);
+    }
+    return text.slice(m.index);
+  });
+}
+
 const files = sources(SRC)
   .map((path) => ({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') }))
   .filter((f) => !f.path.startsWith('src/simulator/') && !f.path.startsWith('src/vpsorg/'));
@@ -65,11 +77,25 @@ describe('the one VpsServer writer', () => {
     expect(writer.match(/method: '[A-Z]+'/g)).toEqual(["method: 'GET'", "method: 'PATCH'"]);
   });
 
-  it('checks the lease guard before every write it sends', () => {
-    const writer = readFileSync(join(ROOT, WRITER), 'utf8');
-    const send = writer.slice(writer.indexOf('async #mergePatch('));
-    expect(send.indexOf('this.#beforeWrite()')).toBeGreaterThan(-1);
-    expect(send.indexOf('this.#beforeWrite()')).toBeLessThan(send.indexOf('kubeRequest('));
+  it.each([WRITER, 'src/k8s/events.ts', 'src/k8s/claim-store.ts'])(
+    'hands the lease guard to every write %s sends, to be asked right before the bytes go out',
+    (path) => {
+      const text = readFileSync(join(ROOT, path), 'utf8');
+      const requests = calls(text, /kubeRequest(?:<[^>]*>)?\(/g);
+      expect(requests.length).toBe(text.match(/kubeRequest(?:<[^>]*>)?\(/g)?.length);
+      const writes = requests.filter((w) => /method: '(POST|PUT|PATCH|DELETE)'/.test(w));
+      expect(writes.length).toBeGreaterThan(0);
+      for (const w of writes) expect(w).toContain('beforeSend: this.#beforeWrite');
+    },
+  );
+
+  it('asks beforeSend after the last await of a Kubernetes request, just before fetch', () => {
+    const text = readFileSync(join(ROOT, 'src/runtime/kube-request.ts'), 'utf8');
+    const send = text.slice(text.indexOf('export async function sendKubeRequest('));
+    const body = send.slice(0, send.indexOf('\n}\n'));
+    const check = body.indexOf('request.beforeSend?.()');
+    expect(check).toBeGreaterThan(body.lastIndexOf('await '));
+    expect(check).toBeLessThan(body.indexOf('http.send('));
   });
 
   it('sees the writes that are there: the writer and every allowed Kubernetes writer are found', () => {
