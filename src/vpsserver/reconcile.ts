@@ -164,14 +164,7 @@ export class VpsServerReconciler implements Reconciler {
 
     // Report: status only when it changed; then the markers it supersedes.
     const writes = PROVIDER_WRITES.has(action.type);
-    const call: ProviderCall =
-      writes || !result.outcome.ok
-        ? 'made'
-        : stall !== undefined
-          ? { refused: stall }
-          : account !== undefined
-            ? 'observed'
-            : 'none';
+    const call = providerCallOf(writes, result, stall, account);
     const status = await this.#report(vps, action, result, account, call);
     this.#warnIfNewlyStalled(vps, credentials, status, writes && result.outcome.ok);
     const next = this.#next(vps, action, result, account);
@@ -437,6 +430,18 @@ export class VpsServerReconciler implements Reconciler {
 /** A failure the engine should back off and retry (logged with the key; never crashes). */
 export class ProviderError extends Error {
   override name = 'ProviderError';
+}
+
+/** What became of the pass's call to VPS.org, for Synced. */
+function providerCallOf(
+  writes: boolean,
+  result: ActResult,
+  stall: StallMemory | undefined,
+  account: Account | undefined,
+): ProviderCall {
+  if (writes || !result.outcome.ok) return 'made';
+  if (stall !== undefined) return { refused: stall };
+  return account !== undefined ? 'observed' : 'none';
 }
 
 /** A refused token's message names where the token came from, which only the pass knows. */
