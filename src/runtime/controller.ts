@@ -13,7 +13,7 @@ import {
   type WorkQueueMetrics,
 } from './metrics-hooks.ts';
 import type { RateLimiter } from './rate-limiters.ts';
-import type { Reconciler } from './reconciler.ts';
+import { type Reconciler, StaleViewError } from './reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {
@@ -138,6 +138,10 @@ export class Controller {
   #reportFailure(key: string, err: unknown): void {
     if (this.#abort.signal.aborted) {
       this.#log.info({ key, err }, 'reconcile ended by shutdown');
+      return;
+    }
+    if (err instanceof StaleViewError) {
+      this.#log.debug({ key, reason: err.message }, 'reconcile based on a stale view; retrying');
       return;
     }
     // numRequeues counts earlier failures; this one is the next attempt's reason.

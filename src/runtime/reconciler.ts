@@ -18,3 +18,13 @@ export interface Reconciler {
 export const done = (): Result => ({ kind: 'done' });
 
 export const requeueAfter = (ms: number): Result => ({ kind: 'requeueAfter', ms });
+
+/**
+ * Thrown when a pass was based on a view that moved on (a write refused with 409 Conflict):
+ * nothing is wrong, the engine retries the key with backoff as for any error but logs it at
+ * debug level, as controller-runtime treats a conflict. Logged as an error with a stack, every
+ * ordinary race between two watch events read as a failure in `make dev` and on call.
+ */
+export class StaleViewError extends Error {
+  override name = 'StaleViewError';
+}

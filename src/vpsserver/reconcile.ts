@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { describeKubeError, isConflict, isNotFound } from '../k8s/errors.ts';
 import type { EventType } from '../k8s/events.ts';
 import type { CustomResourceWriter } from '../k8s/vpsservers.ts';
-import type { Reconciler, Result } from '../runtime/index.ts';
+import { type Reconciler, type Result, StaleViewError } from '../runtime/index.ts';
 import type { Account, Accounts } from './accounts.ts';
 import { type ActResult, act } from './act.ts';
 import { type ClaimPort, claimsToRelease, claimTarget, observedClaimNote, refusedAction } from './claims.ts';
@@ -353,7 +353,7 @@ export class VpsServerReconciler implements Reconciler {
       // Our own metadata write lost a race (409) or the object is gone: look again, from fresh.
       if (isNotFound(err)) return undefined;
       if (isConflict(err))
-        throw new ProviderError(`conflict writing ${keyOf(vps)}; retrying with the newer object`);
+        throw new StaleViewError(`conflict writing ${keyOf(vps)}; retrying with the newer object`);
       throw new Error(describeKubeError(err));
     }
   }
@@ -368,7 +368,7 @@ export class VpsServerReconciler implements Reconciler {
       // Based on a stale view (another writer, or a leader that lost its lease, moved it on):
       // nothing was written; the retry plans again from the newer object.
       if (isConflict(err))
-        throw new ProviderError(`conflict writing status of ${keyOf(vps)}; retrying with the newer object`);
+        throw new StaleViewError(`conflict writing status of ${keyOf(vps)}; retrying with the newer object`);
       throw new Error(`writing status of ${keyOf(vps)}: ${describeKubeError(err)}`);
     }
     const resourceVersion = resourceVersionOf(updated);

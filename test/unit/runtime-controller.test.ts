@@ -6,7 +6,13 @@ import { ManualClock } from '../../src/runtime/clock.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import type { ReconcileOutcome } from '../../src/runtime/metrics-hooks.ts';
 import { ExponentialFailureRateLimiter } from '../../src/runtime/rate-limiters.ts';
-import { done, type Reconciler, type Result, requeueAfter } from '../../src/runtime/reconciler.ts';
+import {
+  done,
+  type Reconciler,
+  type Result,
+  requeueAfter,
+  StaleViewError,
+} from '../../src/runtime/reconciler.ts';
 
 /** Lets every promise chain that is ready run to completion. */
 const settle = async () => {
@@ -94,6 +100,25 @@ describe('Controller', () => {
     await settle();
     const line = lines.find((l) => l.msg === 'reconcile failed; backing off');
     expect(line).toMatchObject({ level: 50, key: 'ns/a', controller: 'test', err: { message: 'boom' } });
+  });
+
+  it('retries a pass based on a stale view with backoff, logged at debug level and not as an error', async () => {
+    let calls = 0;
+    const { controller, clock, lines } = setup(async () => {
+      calls++;
+      throw new StaleViewError('conflict writing status of ns/a; retrying with the newer object');
+    });
+    controller.start();
+    controller.queue.add('ns/a');
+    await settle();
+    clock.advance(1000);
+    await settle();
+    expect(calls).toBe(2);
+    expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    expect(lines.find((l) => l.msg === 'reconcile based on a stale view; retrying')).toMatchObject({
+      level: 20,
+      key: 'ns/a',
+    });
   });
 
   it('keeps working after a reconcile throws synchronously or rejects with a non-Error', async () => {
