@@ -291,7 +291,8 @@ async function sweepStaleDirs(): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it does, as another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

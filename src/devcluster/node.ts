@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { kubeRequest } from '../runtime/kube-request.ts';
-import { type ControlPlane, freePort, KUBERNETES_VERSION, ManagedProcess } from './control-plane.ts';
+import { type ControlPlane, freePort, isAlive, KUBERNETES_VERSION, ManagedProcess } from './control-plane.ts';
 import {
   cniConfig,
   containerdConfig,
@@ -456,15 +456,6 @@ function releaseLock(): void {
     if (Number(fs.readFileSync(lockPath(), 'utf8').trim()) === process.pid) fs.rmSync(lockPath());
   } catch {
     // not ours or gone
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

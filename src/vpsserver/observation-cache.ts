@@ -5,24 +5,12 @@
 // come from GETs paced by a fixed per-minute allowance, shared round-robin by tracked servers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ObservedServer, TRANSITIONAL_STATES } from './observed.ts';
-import type { ListResume } from './provider.ts';
+import type { ListResume, ServerProvider } from './provider.ts';
 
 /** How many proven-gone ids are remembered (a few hundred KiB at most). */
 const GONE_MEMORY = 50_000;
-export interface ObservationSource {
-  /**
-   * Every server of the account (all pages). Calls `onFirstRequest` when the first page is
-   * really requested, which may be long after the call if the request waits for a budget.
-   * With `resume`, goes on from the page where the attempt with the same object failed.
-   */
-  listServers(
-    signal: AbortSignal,
-    onFirstRequest?: () => void,
-    resume?: ListResume,
-  ): Promise<ObservedServer[]>;
-  /** One server in detail; undefined when it does not exist. */
-  getServer(id: number, signal: AbortSignal): Promise<ObservedServer | undefined>;
-}
+/** What the cache reads the account through: the provider's two reads (provider.ts). */
+export type ObservationSource = Pick<ServerProvider, 'listServers' | 'getServer'>;
 
 export interface ObservationCacheOptions {
   /** List interval while any server is transitional or a pass asked for a fresh look. Default 5 s. */
