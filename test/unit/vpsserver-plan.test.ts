@@ -343,6 +343,47 @@ const rows: Row[] = [
     },
     { type: 'Stalled', reason: 'InsufficientCredits', message: 'no credits' },
   ],
+  // in flight when the old leader lost its lease (issue 16): what the next leader's plan sees
+  [
+    'a reboot an old leader marked but maybe never sent is recorded as unknown, never sent by the next leader',
+    {
+      vps: vps({
+        status: owned,
+        spec: { rebootRequestedAt: 't2' },
+        annotations: { [REBOOT_PENDING_ANNOTATION]: 't2' },
+      }),
+      observed: seen(server({ state: 'active' })),
+    },
+    { type: 'RecordReboot', requestedAt: 't2', outcome: 'Unknown' },
+  ],
+  [
+    'a start an old leader sent shows as a starting server, waited on and not sent again',
+    { vps: vps({ status: owned }), observed: seen(server({ state: 'starting' })) },
+    { type: 'Wait' },
+  ],
+  [
+    'a stop an old leader sent shows as a stopping server, waited on and not sent again',
+    {
+      vps: vps({ status: owned, spec: { powerState: 'Stopped' } }),
+      observed: seen(server({ state: 'stopping' })),
+    },
+    { type: 'Wait' },
+  ],
+  [
+    'a start an old leader sent that took effect needs nothing more',
+    { vps: vps({ status: owned }), observed: seen(server({ state: 'active' })) },
+    { type: 'Nothing' },
+  ],
+  [
+    'a delete an old leader sent shows as a server being deleted, waited on and not sent again',
+    { vps: vps({ deleting: true, status: owned }), observed: seen(server({ deleteRequested: true })) },
+    { type: 'Wait', ms: W, reason: 'Deleting', message: 'Server 12345 is being deleted' },
+  ],
+  [
+    'a delete an old leader sent that took effect lets the finalizer go',
+    { vps: vps({ deleting: true, status: owned }), observed: none() },
+    { type: 'RemoveFinalizer', reason: 'Deleted' },
+  ],
   // deletion
   [
     'deleting with policy Delete deletes the server',
