@@ -13,7 +13,7 @@ import {
   VpsOrgClient,
   type VpsOrgClientOptions,
 } from '../../src/vpsorg/index.ts';
-import { failure } from '../unit/vpsorg-failure.ts';
+import { failure } from '../support/vpsorg-failure.ts';
 
 const TOKEN = 'sim-contract-7c1e9a4b2d';
 const ACCOUNTS = [{ name: 'default', token: TOKEN, credits: 1_000 }];

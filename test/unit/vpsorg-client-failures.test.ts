@@ -6,9 +6,9 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CallEvent, VpsOrgClient } from '../../src/vpsorg/client.ts';
 import type { ErrorKind, VpsApiError } from '../../src/vpsorg/errors.ts';
-import { failure } from './vpsorg-failure.ts';
-import { detail, listItem } from './vpsorg-fixtures.ts';
-import { json, raw, startTestServer, type TestServer } from './vpsorg-test-server.ts';
+import { detail, listItem } from '../fixtures/vpsorg-wire.ts';
+import { failure } from '../support/vpsorg-failure.ts';
+import { json, raw, startTestServer, type TestServer } from '../support/vpsorg-test-server.ts';
 
 const TOKEN = 'tok_live_0a1b2c3d4e5f';
 const NOW = Date.parse('2025-01-16T15:30:00Z');

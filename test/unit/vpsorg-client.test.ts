@@ -2,8 +2,8 @@
 // sends (method, path, headers, body) and what it returns, pagination and onCall reports.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CallEvent, DEFAULT_USER_AGENT, ListCursor, VpsOrgClient } from '../../src/vpsorg/client.ts';
-import { created, detail, listItem, started } from './vpsorg-fixtures.ts';
-import { json, raw, startTestServer, type TestServer } from './vpsorg-test-server.ts';
+import { created, detail, listItem, started } from '../fixtures/vpsorg-wire.ts';
+import { json, raw, startTestServer, type TestServer } from '../support/vpsorg-test-server.ts';
 
 const TOKEN = 'tok_live_5f4e3d2c1b0a';
 let server: TestServer;

@@ -21,7 +21,7 @@ import {
   REBOOT_EXAMPLE,
   STOP_EXAMPLE,
 } from '../fixtures/seed-examples.ts';
-import { created, detail, listItem, started } from './vpsorg-fixtures.ts';
+import { created, detail, listItem, started } from '../fixtures/vpsorg-wire.ts';
 
 describe('decoding the samples of the docs', () => {
   it('reads a list item', () => {
