@@ -37,6 +37,8 @@ export interface SimulatorState {
   setFaults(config: FaultConfig | null): void;
   /** Replaces the per-token rate limit (null: none). */
   setRateLimit(limit: RateLimit | null): void;
+  /** One account's own limit (null: none; undefined: the shared one again). */
+  setAccountRateLimit(account: string, limit: RateLimit | null | undefined): void;
   accounts(): AccountSummary[];
   /** Adds an account; throws when its name or token is taken. */
   addAccount(spec: AccountSpec): AccountSummary;
@@ -115,6 +117,10 @@ export class SimulatorControl implements SimulatorState {
 
   setRateLimit(limit: RateLimit | null): void {
     this.#limiter.setLimit(limit);
+  }
+
+  setAccountRateLimit(account: string, limit: RateLimit | null | undefined): void {
+    this.#limiter.setLimitFor(account, limit);
   }
 
   accounts(): AccountSummary[] {

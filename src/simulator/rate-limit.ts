@@ -57,6 +57,8 @@ export class TokenBucketLimiter {
   readonly #now: () => number;
   readonly #graceMs: number;
   readonly #buckets = new Map<string, Bucket>();
+  /** Keys (accounts) with a limit of their own, as a provider grants one token more or less. */
+  readonly #limitsByKey = new Map<string, RateLimit | null>();
   /** The window as it was before the last 429, so a 429 whose reply was lost can be withdrawn. */
   #beforeLastDenial: {
     key: string;
@@ -76,8 +78,20 @@ export class TokenBucketLimiter {
   /** Changes the rate at run time; buckets start full again, announced windows still count. */
   setLimit(limit: RateLimit | null): void {
     this.#limit = limit;
-    for (const bucket of this.#buckets.values()) {
+    for (const [key, bucket] of this.#buckets) {
+      if (this.#limitsByKey.has(key)) continue;
       bucket.tokens = limit?.requests ?? 0;
+      bucket.refilledAt = this.#now();
+    }
+  }
+
+  /** Gives `key` a limit of its own (null: none), or the shared one again (undefined). */
+  setLimitFor(key: string, limit: RateLimit | null | undefined): void {
+    if (limit === undefined) this.#limitsByKey.delete(key);
+    else this.#limitsByKey.set(key, limit);
+    const bucket = this.#buckets.get(key);
+    if (bucket !== undefined) {
+      bucket.tokens = (limit === undefined ? this.#limit : limit)?.requests ?? 0;
       bucket.refilledAt = this.#now();
     }
   }
@@ -109,7 +123,7 @@ export class TokenBucketLimiter {
 
   /** Takes one request from `key`'s bucket, or says how long to wait (whole seconds, at least 1). */
   admit(key: string): Admission {
-    const limit = this.#limit;
+    const limit = this.#limitsByKey.has(key) ? (this.#limitsByKey.get(key) ?? null) : this.#limit;
     if (limit === null) return { allowed: true };
     const now = this.#now();
     const bucket = this.#buckets.get(key) ?? {

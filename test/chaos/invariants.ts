@@ -46,9 +46,15 @@ export async function listResources(env: OperatorEnv): Promise<VpsObject[]> {
 }
 
 /** Everything that is not as promised right now; [] when the world has converged correctly. */
-export async function violations(env: OperatorEnv, ledger: Ledger, account = 'team'): Promise<string[]> {
+export async function violations(
+  env: OperatorEnv,
+  ledger: Ledger,
+  account = 'team',
+  /** The account a resource calls with (several accounts in one namespace); default: `account`. */
+  accountOf: (r: VpsObject) => string = () => account,
+): Promise<string[]> {
   const found: string[] = [];
-  const resources = await listResources(env);
+  const resources = (await listResources(env)).filter((r) => accountOf(r) === account);
   const servers = env.sim.state.servers().filter((s) => s.account === account);
   const byId = new Map(servers.map((s) => [s.id, s]));
   const claimed = new Map<number, string>();
@@ -127,12 +133,13 @@ export async function converge(
   ledger: Ledger,
   between: () => Promise<unknown>,
   timeoutMs = 45_000,
+  check: () => Promise<string[]> = () => violations(env, ledger),
 ): Promise<number> {
   const started = Date.now();
   let last: string[] = [];
   while (Date.now() - started < timeoutMs) {
     await between();
-    last = await violations(env, ledger);
+    last = await check();
     if (last.length === 0) return Date.now() - started;
     await new Promise((r) => setTimeout(r, 150));
   }

@@ -30,6 +30,22 @@ describe('parseRateLimit', () => {
 });
 
 describe('TokenBucketLimiter', () => {
+  it('throttles an account with a limit of its own while the others keep the shared one', () => {
+    const { bucket } = limiter(3, 1000);
+    bucket.setLimitFor('slow', { requests: 1, perMs: 1000 });
+    const slow = Array.from({ length: 3 }, () => bucket.admit('slow').allowed);
+    const other = Array.from({ length: 3 }, () => bucket.admit('other').allowed);
+    expect(slow).toEqual([true, false, false]);
+    expect(other).toEqual([true, true, true]);
+  });
+
+  it('gives an account the shared limit back when its own is cleared', () => {
+    const { bucket } = limiter(2, 1000);
+    bucket.setLimitFor('slow', { requests: 1, perMs: 1000 });
+    bucket.setLimitFor('slow', undefined);
+    expect([bucket.admit('slow').allowed, bucket.admit('slow').allowed]).toEqual([true, true]);
+  });
+
   it('lets a burst of the bucket size through, then throttles', () => {
     const { bucket } = limiter(3, 1000);
     const answers = Array.from({ length: 4 }, () => bucket.admit('a').allowed);
