@@ -257,7 +257,7 @@ export async function neighbourScenario(
     for (let i = 0; i < samples; i++) {
       const seen = patches.length;
       const at = now();
-      await t.patch(b.ns, 'patched', { spec: { hostname: `b-${fairness ? 'f' : 'u'}-${i}` } });
+      await t.patch(b.ns, 'patched', { spec: { hostname: `b-${fairness ? 'f' : 'u'}-${i}.example.com` } });
       // The next patch waits for this one to arrive: sent earlier, it would fold into it.
       while (patches.length === seen && now() - at < SAMPLE_CAP_MS) await sleep(20);
       if (patches.length === seen) {
