@@ -133,7 +133,10 @@ export class CallBudget {
       concurrency: options.concurrency ?? 8,
       queueClass: Line,
     });
-    this.#line = made as unknown as FairQueue;
+    // (TypeScript cannot see the constructor's assignment, so `made` is widened back first.)
+    const line = made as FairQueue | undefined;
+    if (line === undefined) throw new Error('p-queue did not construct its queueClass');
+    this.#line = line;
     // p-queue starts a call synchronously and says so before it looks at the next one, so a
     // pause decided here holds the very next start.
     this.#queue.addEventListener('active', () => {
