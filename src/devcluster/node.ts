@@ -137,47 +137,13 @@ export async function startNode(cp: ControlPlane, opts: NodeOptions = {}): Promi
   acquireLock();
   const dir = nodeDir();
   const procs: ManagedProcess[] = [];
-  let stopped = false;
-  const teardown = (): void => {
-    if (stopped) return;
-    stopped = true;
-    for (const p of procs) p.child.kill('SIGKILL');
-    teardownSync(dir);
-    releaseLock();
-  };
-  // On a signal the control plane's handler kills our processes; this one then removes the
-  // containers, mounts, cgroups, chains and bridge (after its own handler, the signal's usual
-  // exit follows, as control-plane.ts does it).
-  const onSignal = (signal: NodeJS.Signals): void => {
-    teardown();
-    for (const s of SIGNALS) process.off(s, onSignal);
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  const unhook = (): void => {
-    process.off('exit', teardown);
-    for (const s of SIGNALS) process.off(s, onSignal);
-  };
-  process.on('exit', teardown);
-  for (const s of SIGNALS) process.on(s, onSignal);
+  const { teardown, unhook } = teardownOnExit(dir, procs);
   try {
     teardownSync(dir); // what a killed run left
     for (const d of ['containerd/cni', 'manifests', 'kubeconfigs', 'logs', 'images']) {
       fs.mkdirSync(path.join(dir, d), { recursive: true });
     }
-    const layout: NodeLayout = {
-      dir,
-      nodeName: NODE_NAME,
-      hostIP: NODE_HOST_IP,
-      podCIDR: POD_CIDR,
-      bridge: BRIDGE,
-      kubeletPort: await freePort(),
-      kubeletHealthzPort: await freePort(),
-      caFile: path.join(cp.info.pkiDir, 'ca.crt'),
-      sandboxImage: SANDBOX_IMAGE,
-      cniBinDir: path.dirname(HOST_TOOLS.cniBridge),
-      // VPS_NODE_RUNC: e.g. a wrapper that adds --debug, to see why a container does not start
-      runcPath: process.env.VPS_NODE_RUNC ?? HOST_TOOLS.runc,
-    };
+    const layout = await nodeLayout(dir, cp);
     // The bridge exists before anything starts: the kubelet's node IP and the API server's
     // advertised address live on it.
     run(HOST_TOOLS.ip, ['link', 'add', BRIDGE, 'type', 'bridge']);
@@ -185,93 +151,25 @@ export async function startNode(cp: ControlPlane, opts: NodeOptions = {}): Promi
     run(HOST_TOOLS.ip, ['link', 'set', BRIDGE, 'up']);
 
     const logs: Record<string, string> = {};
-    const start = (name: string, bin: string, args: string[]): ManagedProcess => {
+    const start: Starter = (name, bin, args) => {
       logs[name] = path.join(dir, 'logs', `${name}.log`);
       const p = new ManagedProcess(name, bin, args, logs[name], opts.verbose ?? false);
       procs.push(p);
       return p;
     };
-
-    fs.writeFileSync(path.join(dir, 'containerd', 'config.toml'), containerdConfig(layout));
-    fs.writeFileSync(path.join(dir, 'containerd', 'cni', '10-vps-node.conflist'), cniConfig(layout));
-    const containerd = start('containerd', HOST_TOOLS.containerd, [
-      '--config',
-      path.join(dir, 'containerd', 'config.toml'),
-    ]);
-    await waitFor('containerd', 30_000, containerd, () => ctrOk(layout));
-    ctr(layout, ['images', 'import', pauseImageTar(dir)]);
-
-    const kc = async (user: string, groups: string[]): Promise<string> =>
-      (await cp.kubeconfigFor({ user, groups })).path;
-    // The kubelet and the controller-manager act as cluster admins: the API server runs RBAC
-    // only (no Node authorizer), and a test node needs no least privilege of its own.
-    const kubeletKc = await kc(`system:node:${NODE_NAME}`, ['system:nodes', 'system:masters']);
-    const kcmKc = await kc('system:kube-controller-manager', ['system:masters']);
-    const schedKc = await kc('system:kube-scheduler', []);
-    const proxyKc = await kc('system:kube-proxy', []);
-    const bin = (b: string): string => path.join(nodeBinDir(), b);
-    const pki = (f: string): string => path.join(cp.info.pkiDir, f);
-
-    start('kube-controller-manager', bin('kube-controller-manager'), [
-      `--kubeconfig=${kcmKc}`,
-      `--authentication-kubeconfig=${kcmKc}`,
-      `--authorization-kubeconfig=${kcmKc}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${await freePort()}`,
-      '--leader-elect=false',
-      `--service-account-private-key-file=${pki('sa.key')}`,
-      `--root-ca-file=${pki('ca.crt')}`,
-      '--controllers=*',
-      '--v=1',
-    ]);
-    start('kube-scheduler', bin('kube-scheduler'), [
-      `--kubeconfig=${schedKc}`,
-      `--authentication-kubeconfig=${schedKc}`,
-      `--authorization-kubeconfig=${schedKc}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${await freePort()}`,
-      '--leader-elect=false',
-      '--v=1',
-    ]);
-    const proxyConfig = path.join(dir, 'kube-proxy.yaml');
-    fs.writeFileSync(
-      proxyConfig,
-      stringify(kubeProxyConfig(layout, proxyKc, await freePort(), await freePort())),
-    );
-    start('kube-proxy', bin('kube-proxy'), [`--config=${proxyConfig}`, '--v=1']);
-    const kubeletConfigPath = path.join(dir, 'kubelet.yaml');
-    fs.writeFileSync(kubeletConfigPath, stringify(kubeletConfig(layout)));
-    const kubelet = start('kubelet', bin('kubelet'), [
-      `--config=${kubeletConfigPath}`,
-      `--kubeconfig=${kubeletKc}`,
-      `--hostname-override=${NODE_NAME}`,
-      `--node-ip=${NODE_HOST_IP}`,
-      `--root-dir=${path.join(dir, 'kubelet')}`,
-      '--v=1',
-    ]);
+    await startContainerd(layout, start);
+    const kubelet = await startKubeComponents(cp, layout, start);
     await waitFor('the Node to be Ready', opts.readyTimeoutMs ?? 120_000, kubelet, async () => {
       for (const p of procs) {
         if (!p.running) throw new Error(`${p.name} ${p.exitReason}:\n${p.lastLines()}`);
       }
       return await nodeReady(cp);
     });
-
     return {
       name: NODE_NAME,
       dir,
       logs,
-      async importImage(refOrTar: string): Promise<void> {
-        let tar = refOrTar;
-        if (!fs.existsSync(refOrTar)) {
-          tar = path.join(
-            dir,
-            'images',
-            `${createHash('sha256').update(refOrTar).digest('hex').slice(0, 12)}.tar`,
-          );
-          run('podman', ['save', '--format', 'docker-archive', '-o', tar, refOrTar]);
-        }
-        ctr(layout, ['images', 'import', tar]);
-      },
+      importImage: async (refOrTar) => importImage(layout, refOrTar),
       podMemoryPeakBytes: (podUid: string) => podMemoryPeakBytes(podUid),
       async stop(): Promise<void> {
         unhook();
@@ -284,6 +182,135 @@ export async function startNode(cp: ControlPlane, opts: NodeOptions = {}): Promi
     teardown();
     throw err;
   }
+}
+
+/** Starts one node process, logging to logs/<name>.log. */
+type Starter = (name: string, bin: string, args: string[]) => ManagedProcess;
+
+/**
+ * Kills the node's processes and removes what they made, once: on exit, and on a signal after
+ * the control plane's handler has killed our processes (then the signal's usual exit follows,
+ * as control-plane.ts does it). `unhook` takes the handlers away again.
+ */
+function teardownOnExit(dir: string, procs: ManagedProcess[]): { teardown: () => void; unhook: () => void } {
+  let stopped = false;
+  const teardown = (): void => {
+    if (stopped) return;
+    stopped = true;
+    for (const p of procs) p.child.kill('SIGKILL');
+    teardownSync(dir);
+    releaseLock();
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    teardown();
+    for (const s of SIGNALS) process.off(s, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const unhook = (): void => {
+    process.off('exit', teardown);
+    for (const s of SIGNALS) process.off(s, onSignal);
+  };
+  process.on('exit', teardown);
+  for (const s of SIGNALS) process.on(s, onSignal);
+  return { teardown, unhook };
+}
+
+async function nodeLayout(dir: string, cp: ControlPlane): Promise<NodeLayout> {
+  return {
+    dir,
+    nodeName: NODE_NAME,
+    hostIP: NODE_HOST_IP,
+    podCIDR: POD_CIDR,
+    bridge: BRIDGE,
+    kubeletPort: await freePort(),
+    kubeletHealthzPort: await freePort(),
+    caFile: path.join(cp.info.pkiDir, 'ca.crt'),
+    sandboxImage: SANDBOX_IMAGE,
+    cniBinDir: path.dirname(HOST_TOOLS.cniBridge),
+    // VPS_NODE_RUNC: e.g. a wrapper that adds --debug, to see why a container does not start
+    runcPath: process.env.VPS_NODE_RUNC ?? HOST_TOOLS.runc,
+  };
+}
+
+/** containerd with the node's CNI config, and the pause image imported. */
+async function startContainerd(layout: NodeLayout, start: Starter): Promise<void> {
+  const { dir } = layout;
+  fs.writeFileSync(path.join(dir, 'containerd', 'config.toml'), containerdConfig(layout));
+  fs.writeFileSync(path.join(dir, 'containerd', 'cni', '10-vps-node.conflist'), cniConfig(layout));
+  const containerd = start('containerd', HOST_TOOLS.containerd, [
+    '--config',
+    path.join(dir, 'containerd', 'config.toml'),
+  ]);
+  await waitFor('containerd', 30_000, containerd, () => ctrOk(layout));
+  ctr(layout, ['images', 'import', pauseImageTar(dir)]);
+}
+
+/** kube-controller-manager, kube-scheduler, kube-proxy and the kubelet; returns the kubelet. */
+async function startKubeComponents(
+  cp: ControlPlane,
+  layout: NodeLayout,
+  start: Starter,
+): Promise<ManagedProcess> {
+  const { dir } = layout;
+  const kc = async (user: string, groups: string[]): Promise<string> =>
+    (await cp.kubeconfigFor({ user, groups })).path;
+  // The kubelet and the controller-manager act as cluster admins: the API server runs RBAC
+  // only (no Node authorizer), and a test node needs no least privilege of its own.
+  const kubeletKc = await kc(`system:node:${NODE_NAME}`, ['system:nodes', 'system:masters']);
+  const kcmKc = await kc('system:kube-controller-manager', ['system:masters']);
+  const schedKc = await kc('system:kube-scheduler', []);
+  const proxyKc = await kc('system:kube-proxy', []);
+  const bin = (b: string): string => path.join(nodeBinDir(), b);
+  const pki = (f: string): string => path.join(cp.info.pkiDir, f);
+
+  start('kube-controller-manager', bin('kube-controller-manager'), [
+    `--kubeconfig=${kcmKc}`,
+    `--authentication-kubeconfig=${kcmKc}`,
+    `--authorization-kubeconfig=${kcmKc}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${await freePort()}`,
+    '--leader-elect=false',
+    `--service-account-private-key-file=${pki('sa.key')}`,
+    `--root-ca-file=${pki('ca.crt')}`,
+    '--controllers=*',
+    '--v=1',
+  ]);
+  start('kube-scheduler', bin('kube-scheduler'), [
+    `--kubeconfig=${schedKc}`,
+    `--authentication-kubeconfig=${schedKc}`,
+    `--authorization-kubeconfig=${schedKc}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${await freePort()}`,
+    '--leader-elect=false',
+    '--v=1',
+  ]);
+  const proxyConfig = path.join(dir, 'kube-proxy.yaml');
+  fs.writeFileSync(
+    proxyConfig,
+    stringify(kubeProxyConfig(layout, proxyKc, await freePort(), await freePort())),
+  );
+  start('kube-proxy', bin('kube-proxy'), [`--config=${proxyConfig}`, '--v=1']);
+  const kubeletConfigPath = path.join(dir, 'kubelet.yaml');
+  fs.writeFileSync(kubeletConfigPath, stringify(kubeletConfig(layout)));
+  return start('kubelet', bin('kubelet'), [
+    `--config=${kubeletConfigPath}`,
+    `--kubeconfig=${kubeletKc}`,
+    `--hostname-override=${NODE_NAME}`,
+    `--node-ip=${NODE_HOST_IP}`,
+    `--root-dir=${path.join(dir, 'kubelet')}`,
+    '--v=1',
+  ]);
+}
+
+/** Loads a podman image (podman save, then ctr import), or a docker-archive tar given by path. */
+function importImage(layout: NodeLayout, refOrTar: string): void {
+  let tar = refOrTar;
+  if (!fs.existsSync(refOrTar)) {
+    const name = `${createHash('sha256').update(refOrTar).digest('hex').slice(0, 12)}.tar`;
+    tar = path.join(layout.dir, 'images', name);
+    run('podman', ['save', '--format', 'docker-archive', '-o', tar, refOrTar]);
+  }
+  ctr(layout, ['images', 'import', tar]);
 }
 
 // ---------------------------------------------------------------------------------------------

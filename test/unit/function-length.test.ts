@@ -14,7 +14,6 @@ const ALLOWED: Record<string, number> = {
 };
 /** Still to split (issue 14): the length each had; a change may shorten them, never lengthen. */
 const NOT_YET_SPLIT: Record<string, number> = {
-  'devcluster/node.ts startNode': 154,
   'vpsserver/vpsorg-provider.ts vpsOrgProvider': 72,
 };
 
