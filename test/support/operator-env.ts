@@ -6,22 +6,15 @@
 import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesObject,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, type OperatorConfig } from '../../src/config.ts';
 import { type ControlPlaneClient, kubectlPath } from '../../src/devcluster/control-plane.ts';
 import { createLogger } from '../../src/logging.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import type { SimulatorOptions } from '../../src/simulator/options.ts';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/simulator.ts';
-import { GROUP, PLURAL, VERSION } from '../../src/vpsserver/types.ts';
+import { GROUP, PLURAL } from '../../src/vpsserver/types.ts';
+import { type VpsObject, type VpsResources, vpsResources } from './vps-resources.ts';
 
 const run = promisify(execFile);
 
@@ -32,18 +25,7 @@ const REPO = new URL('../../', import.meta.url);
 const OPERATOR_NAMESPACE = 'vps-operator-system';
 const OPERATOR_SA = 'vps-operator';
 
-export interface VpsObject extends KubernetesObject {
-  spec: Record<string, unknown>;
-  status?: {
-    serverId?: number;
-    state?: string;
-    ipAddress?: string;
-    lastRebootRequestedAt?: string;
-    observedGeneration?: number;
-    conditions?: { type: string; status: string; reason: string; message: string }[];
-    [k: string]: unknown;
-  };
-}
+export type { VpsObject } from './vps-resources.ts';
 
 export interface EnvOptions {
   simulator?: SimulatorOptions;
@@ -55,7 +37,8 @@ export interface EnvOptions {
   controlPlane?: ControlPlaneClient;
 }
 
-export interface OperatorEnv {
+/** The world; its VpsResources are the test namespace's. */
+export interface OperatorEnv extends VpsResources {
   cp: ControlPlaneClient;
   namespace: string;
   sim: RunningSimulator;
@@ -66,26 +49,7 @@ export interface OperatorEnv {
   logs: string[];
   startOperator(): Promise<RunningOperator>;
   stopOperator(): Promise<void>;
-  /** Creates a VpsServer in the test namespace from a spec (defaults: plan 1, OS 5, us-west). */
-  create(
-    name: string,
-    spec?: Record<string, unknown>,
-    metadata?: Record<string, unknown>,
-  ): Promise<VpsObject>;
-  get(name: string): Promise<VpsObject | undefined>;
-  /** JSON merge patch of the object (spec, metadata.annotations…). */
-  patch(name: string, body: Record<string, unknown>): Promise<VpsObject>;
-  remove(name: string): Promise<void>;
-  /** Polls until `check` returns true for the object (undefined = gone), or fails with the last state. */
-  waitFor(
-    name: string,
-    check: (o: VpsObject | undefined) => boolean,
-    what: string,
-    timeoutMs?: number,
-  ): Promise<VpsObject | undefined>;
   waitReady(name: string, timeoutMs?: number): Promise<VpsObject>;
-  /** Events recorded for an object, oldest first. */
-  events(name: string): Promise<{ type: string; reason: string; message: string; count: number }[]>;
   createSecret(name: string, data: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
@@ -122,8 +86,6 @@ export function testOperatorFlags(namespace: string, apiBaseUrl: string): string
     '0',
   ];
 }
-
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const clusterSetups = new Map<ControlPlaneClient, Promise<KubeConfig>>();
 
@@ -181,8 +143,6 @@ export async function startEnv(options: EnvOptions = {}): Promise<OperatorEnv> {
     ...options.simulator,
   });
   const core = admin.makeApiClient(CoreV1Api);
-  const custom = admin.makeApiClient(CustomObjectsApi);
-  const ref = { group: GROUP, version: VERSION, plural: PLURAL, namespace };
   await core.createNamespacedSecret({
     namespace,
     body: { metadata: { name: 'vps-token' }, stringData: { token: TOKEN } },
@@ -226,61 +186,9 @@ export async function startEnv(options: EnvOptions = {}): Promise<OperatorEnv> {
       await env.operator?.stop();
       env.operator = undefined;
     },
-    async create(name, spec = {}, metadata = {}) {
-      const body = {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: 'VpsServer',
-        metadata: { name, ...metadata },
-        spec: { planId: 1, osId: 5, location: 'us-west', ...spec },
-      };
-      return (await custom.createNamespacedCustomObject({ ...ref, body })) as VpsObject;
-    },
-    async get(name) {
-      try {
-        return (await custom.getNamespacedCustomObject({ ...ref, name })) as VpsObject;
-      } catch (err) {
-        if ((err as { code?: number }).code === 404) return undefined;
-        throw err;
-      }
-    },
-    async patch(name, body) {
-      return (await custom.patchNamespacedCustomObject({ ...ref, name, body }, MERGE)) as VpsObject;
-    },
-    async remove(name) {
-      await custom.deleteNamespacedCustomObject({ ...ref, name });
-    },
-    async waitFor(name, check, what, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last: VpsObject | undefined;
-      while (Date.now() < deadline) {
-        last = await env.get(name);
-        if (check(last)) return last;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${name}: ${what}; last seen: ${JSON.stringify(last?.status ?? last ?? 'gone')}`,
-      );
-    },
+    ...vpsResources(admin, namespace),
     async waitReady(name, timeoutMs) {
       return (await env.waitFor(name, isReady, 'Ready=True', timeoutMs)) as VpsObject;
-    },
-    async events(name) {
-      const list = await core.listNamespacedEvent({
-        namespace,
-        fieldSelector: `involvedObject.name=${name}`,
-      });
-      return list.items
-        .sort((a, b) =>
-          String(a.metadata?.creationTimestamp ?? '').localeCompare(
-            String(b.metadata?.creationTimestamp ?? ''),
-          ),
-        )
-        .map((e) => ({
-          type: e.type ?? '',
-          reason: e.reason ?? '',
-          message: e.message ?? '',
-          count: e.count ?? 1,
-        }));
     },
     async createSecret(name, data) {
       await core.createNamespacedSecret({ namespace, body: { metadata: { name }, stringData: data } });
