@@ -5,14 +5,12 @@
 // its CPU is not ours), a watch that timestamps every Ready and every deletion, and bulk
 // create/patch/delete with bounded concurrency. Everything started here is stopped by stop(),
 // and child processes are killed if this process exits first.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import {
-  ApiextensionsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -21,20 +19,19 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import pino from 'pino';
-import { type ControlPlaneClient, kubectlPath } from '../src/devcluster/control-plane.ts';
+import type { ControlPlaneClient } from '../src/devcluster/control-plane.ts';
 import { Informer, KubeListWatch } from '../src/runtime/index.ts';
 import { type RunningSimulator, startSimulator } from '../src/simulator/simulator.ts';
 import type { SimulatorStats } from '../src/simulator/stats.ts';
 import { GROUP, PLURAL, VERSION } from '../src/vpsserver/types.ts';
+import { installOperatorApis, operatorServiceAccount } from '../test/support/cluster.ts';
 
-const execFileAsync = promisify(execFile);
 const REPO = new URL('../', import.meta.url).pathname;
 /** The operator as the image runs it: src/ bundled by `make build` (build.ts). */
 export const COMPILED_CLI = path.join(REPO, 'dist/cli.js');
 const SOURCE_CLI = path.join(REPO, 'src/cli/main.ts');
 const EXIT_WITH_PARENT = path.join(REPO, 'bench/exit-with-parent.js');
 export const TOKEN = 'bench-token-5d1e8a7c';
-const OPERATOR_NAMESPACE = 'vps-operator-system';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -53,27 +50,8 @@ export const isReady = (o: VpsObject | undefined): boolean =>
 
 /** Applies the CRD and RBAC as deploy/ has them; returns the operator ServiceAccount's kubeconfig path. */
 export async function prepareCluster(cp: ControlPlaneClient): Promise<string> {
-  const kubectl = (...args: string[]) =>
-    execFileAsync(kubectlPath(), ['--kubeconfig', cp.adminKubeconfigPath, ...args], { timeout: 60_000 });
-  // kubectl, not client-node: its typed serializer would drop the CRD's CEL rules and defaults.
-  await kubectl('apply', '--server-side', '-f', path.join(REPO, 'crds/vpsservers.vps.org.yaml'));
-  await kubectl('create', 'namespace', OPERATOR_NAMESPACE).catch(() => {});
-  await kubectl(
-    'apply',
-    '--server-side',
-    '-n',
-    OPERATOR_NAMESPACE,
-    '-f',
-    path.join(REPO, 'deploy/rbac.yaml'),
-  );
-  const crds = cp.adminKubeConfig.makeApiClient(ApiextensionsV1Api);
-  for (let i = 0; ; i++) {
-    const crd = await crds.readCustomResourceDefinition({ name: `${PLURAL}.${GROUP}` });
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-    if (i > 200) throw new Error('CRD not Established after 10 s');
-    await sleep(50);
-  }
-  return (await cp.kubeconfigForServiceAccount(OPERATOR_NAMESPACE, 'vps-operator')).path;
+  await installOperatorApis(cp);
+  return (await operatorServiceAccount(cp)).path;
 }
 
 // ---------------------------------------------------------------------------------------------

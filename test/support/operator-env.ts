@@ -3,27 +3,19 @@
 // the operator runs as, a VPS.org simulator on a loopback port with a sped-up clock, and the
 // operator itself watching only that namespace. Every log line is captured so tests can assert
 // the token never appears. Always stop() it (afterEach), even on failure.
-import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
-import { ApiextensionsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, type OperatorConfig } from '../../src/config.ts';
-import { type ControlPlaneClient, kubectlPath } from '../../src/devcluster/control-plane.ts';
+import type { ControlPlaneClient } from '../../src/devcluster/control-plane.ts';
 import { createLogger } from '../../src/logging.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import type { SimulatorOptions } from '../../src/simulator/options.ts';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/simulator.ts';
-import { GROUP, PLURAL } from '../../src/vpsserver/types.ts';
+import { sharedControlPlane } from '../controlplane/shared.ts';
+import { installOperatorApis, operatorServiceAccount } from './cluster.ts';
 import { type VpsObject, type VpsResources, vpsResources } from './vps-resources.ts';
 
-const run = promisify(execFile);
-
-import { sharedControlPlane } from '../controlplane/shared.ts';
-
 export const TOKEN = 'sim-token-7f3a9c2e41b84d55';
-const REPO = new URL('../../', import.meta.url);
-const OPERATOR_NAMESPACE = 'vps-operator-system';
-const OPERATOR_SA = 'vps-operator';
 
 export type { VpsObject } from './vps-resources.ts';
 
@@ -94,41 +86,14 @@ function setUpCluster(cp: ControlPlaneClient): Promise<KubeConfig> {
   const known = clusterSetups.get(cp);
   if (known !== undefined) return known;
   const setup = (async () => {
-    const admin = cp.adminKubeConfig;
-    // Applied with kubectl, exactly as a user would: client-node's typed serializer would drop
-    // `enum`, `default` and `x-kubernetes-validations` from a plain CRD object.
-    const kubectl = (...args: string[]) =>
-      run(kubectlPath(), ['--kubeconfig', cp.adminKubeconfigPath, ...args], { timeout: 60_000 });
-    await kubectl('apply', '--server-side', '-f', new URL('crds/vpsservers.vps.org.yaml', REPO).pathname);
-    if (process.env.VPS_TEST_AS_ADMIN !== '1') {
-      await kubectl('create', 'namespace', OPERATOR_NAMESPACE).catch(() => {});
-      await kubectl(
-        'apply',
-        '--server-side',
-        '-n',
-        OPERATOR_NAMESPACE,
-        '-f',
-        new URL('deploy/rbac.yaml', REPO).pathname,
-      );
-    }
-    await waitEstablished(admin);
-    // Debugging switch only: run the operator as cluster-admin to tell RBAC problems from others.
-    if (process.env.VPS_TEST_AS_ADMIN === '1') return admin;
-    const sa = await cp.kubeconfigForServiceAccount(OPERATOR_NAMESPACE, OPERATOR_SA);
-    return sa.kubeConfig;
+    // VPS_TEST_AS_ADMIN=1 is a debugging switch only: the operator runs as cluster-admin, to
+    // tell RBAC problems from others.
+    const asAdmin = process.env.VPS_TEST_AS_ADMIN === '1';
+    await installOperatorApis(cp, { rbac: !asAdmin });
+    return asAdmin ? cp.adminKubeConfig : (await operatorServiceAccount(cp)).kubeConfig;
   })();
   clusterSetups.set(cp, setup);
   return setup;
-}
-
-async function waitEstablished(admin: KubeConfig): Promise<void> {
-  const api = admin.makeApiClient(ApiextensionsV1Api);
-  for (let i = 0; i < 200; i++) {
-    const crd = await api.readCustomResourceDefinition({ name: `${PLURAL}.${GROUP}` });
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('CRD not Established after 10 s');
 }
 
 export async function startEnv(options: EnvOptions = {}): Promise<OperatorEnv> {
