@@ -14,17 +14,16 @@ function limiter(requests: number, perMs: number, graceMs = 0) {
 }
 
 describe('parseRateLimit', () => {
+  // The grammar itself is src/decode/rate.ts's (test/unit/decode-rate.test.ts); the simulator adds "off".
   it.each([
-    ['10/s', { requests: 10, perMs: 1000 }],
-    ['600/min', { requests: 600, perMs: 60_000 }],
-    ['5/100ms', { requests: 5, perMs: 100 }],
-    ['1/h', { requests: 1, perMs: 3_600_000 }],
     ['off', null],
+    ['none', null],
+    ['600/min', { requests: 600, perMs: 60_000 }],
   ])('reads %s', (text, want) => {
     expect(parseRateLimit(text)).toEqual(want);
   });
 
-  it.each(['nonsense', '10', '0/s', '10/fortnight', '-1/s'])('rejects %j', (text) => {
+  it.each(['nonsense', '0/s', 'offf'])('rejects %j', (text) => {
     expect(parseRateLimit(text)).toBeUndefined();
   });
 });
