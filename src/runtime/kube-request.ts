@@ -10,6 +10,7 @@ import {
   RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
+import { gatedHandler } from '../net/write-gate.ts';
 import { type ApiStatus, KubeStatusError } from './list-watch.ts';
 
 export interface KubeRequest {
@@ -24,8 +25,9 @@ export interface KubeRequest {
   signal?: AbortSignal;
   /**
    * Called after the last await before the request's bytes go out (credentials are applied
-   * first, and an exec or OIDC plugin can take a while); throwing refuses the request and
-   * nothing is sent. The lease guard: a leader paused in that await must not send on waking.
+   * first, and an exec or OIDC plugin can take a while), and again when fetch hands the request
+   * to the connection; throwing refuses the request and nothing is sent. The lease guard: a
+   * leader paused in between must not send on waking.
    */
   beforeSend?: () => void;
 }
@@ -54,9 +56,32 @@ export async function sendKubeRequest(kc: KubeConfig, request: KubeRequest): Pro
   }
   if (request.signal !== undefined) context.setSignal(request.signal);
   await kc.applySecurityAuthentication(context);
-  // No await from here to fetch(): the check and the send happen in the same turn of the loop.
-  request.beforeSend?.();
-  return http.send(context).toPromise();
+  if (request.beforeSend === undefined) return http.send(context).toPromise();
+  // Asked now, after the last await of ours, and again by the connection right before it writes
+  // the request's first byte (net/write-gate.ts): fetch takes a few turns of the event loop,
+  // and maybe a TLS handshake, to get there, and a process paused in between must not send.
+  const beforeSend = request.beforeSend;
+  beforeSend();
+  let refused: unknown;
+  const dispatcher = context.getDispatcher();
+  if (dispatcher !== undefined)
+    context.setDispatcher(
+      dispatcher.compose(
+        (dispatch) => (opts, handler) =>
+          dispatch(
+            opts,
+            gatedHandler(handler, beforeSend, (err) => {
+              refused = err;
+            }),
+          ),
+      ),
+    );
+  return http
+    .send(context)
+    .toPromise()
+    .catch((err: unknown) => {
+      throw refused ?? err;
+    });
 }
 
 /** Sends the request; the parsed JSON of a 2xx answer, else a KubeStatusError with the server's Status. */

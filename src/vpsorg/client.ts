@@ -4,6 +4,7 @@
 // retries on its own: whether and when to try again is the caller's decision (the controller's
 // queue and call budget). Knows nothing about Kubernetes.
 import packageJson from '../../package.json' with { type: 'json' };
+import { gatedDispatcher, globalDispatcher } from '../net/write-gate.ts';
 import {
   type CallSite,
   type Endpoint,
@@ -329,12 +330,47 @@ export class VpsOrgClient {
     }
   }
 
+  /**
+   * The fetch of one exchange. `beforeSend` is asked now, and again by the connection right
+   * before it writes the first byte (net/write-gate.ts): a process paused inside fetch must not
+   * send on waking. Its refusal comes back as a RefusedBeforeSend.
+   */
+  async #send(exchange: Exchange<unknown>, signal: AbortSignal, beforeSend?: () => void): Promise<Response> {
+    let refused: unknown;
+    const ask = (): void => {
+      try {
+        beforeSend?.();
+      } catch (err) {
+        refused = err;
+        throw err;
+      }
+    };
+    const gate = beforeSend === undefined ? undefined : globalDispatcher();
+    try {
+      ask();
+      return await this.#fetch(exchange.url, {
+        method: exchange.site.method,
+        headers: this.#headers(),
+        ...(exchange.body !== undefined && { body: JSON.stringify(exchange.body) }),
+        signal,
+        // A redirect would carry the token to wherever it points; an API does not redirect.
+        redirect: 'manual',
+        ...(beforeSend !== undefined &&
+          gate !== undefined && {
+            dispatcher: gatedDispatcher(gate, ask, () => {}),
+          }),
+      } as RequestInit);
+    } catch (err) {
+      throw refused === undefined ? err : new RefusedBeforeSend(refused);
+    }
+  }
+
   async #exchange<T>(
     exchange: Exchange<T>,
     { signal: callerSignal, beforeSend }: CallOptions,
     answer: { status?: number },
   ): Promise<T> {
-    const { site, url } = exchange;
+    const { site } = exchange;
     callerSignal?.throwIfAborted();
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = callerSignal === undefined ? timeout : AbortSignal.any([callerSignal, timeout]);
@@ -345,18 +381,10 @@ export class VpsOrgClient {
     };
 
     let response: Response;
-    // No await between the check and the fetch: what the check saw is what the send acts on.
-    beforeSend?.();
     try {
-      response = await this.#fetch(url, {
-        method: site.method,
-        headers: this.#headers(),
-        ...(exchange.body !== undefined && { body: JSON.stringify(exchange.body) }),
-        signal,
-        // A redirect would carry the token to wherever it points; an API does not redirect.
-        redirect: 'manual',
-      });
+      response = await this.#send(exchange, signal, beforeSend);
     } catch (err) {
+      if (err instanceof RefusedBeforeSend) throw err.reason;
       throw failure(err);
     }
     answer.status = response.status;
@@ -472,4 +500,12 @@ function normaliseBaseUrl(raw: string): string {
     throw new TypeError('VpsOrgClient: baseUrl must not carry credentials, a query or a fragment');
   }
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+/** beforeSend refused the request: nothing was sent; `reason` is what it threw. */
+class RefusedBeforeSend {
+  readonly reason: unknown;
+  constructor(reason: unknown) {
+    this.reason = reason;
+  }
 }

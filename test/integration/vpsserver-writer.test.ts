@@ -152,4 +152,23 @@ describe('the VpsServer writer', () => {
     });
     expect(list.items).toEqual([]);
   });
+
+  it('asks the guard again when the connection is about to write the request, and sends nothing if it refuses then', async () => {
+    const o = await env.create('w-dispatch-guard');
+    let asked = 0;
+    const guarded = new CustomResourceWriter(
+      env.admin,
+      { group: GROUP, version: VERSION, plural: PLURAL },
+      {
+        beforeWrite: () => {
+          asked++;
+          if (asked > 1) throw new Error('lease lost before the first byte');
+        },
+      },
+    );
+    const err = await rejection(guarded.patchStatus(meta(o), {}, { serverId: 6 }));
+    expect(String(err)).toMatch(/lease lost before the first byte/);
+    expect(asked).toBe(2);
+    expect((await env.get('w-dispatch-guard'))?.metadata?.resourceVersion).toBe(o.metadata?.resourceVersion);
+  });
 });

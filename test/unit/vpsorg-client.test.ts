@@ -248,10 +248,25 @@ describe('requests', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('asks beforeSend again when the connection is about to write, and sends nothing if it refuses then', async () => {
+    let asked = 0;
+    const call = client.rebootServer(12345, {
+      beforeSend: () => {
+        asked++;
+        if (asked > 1) throw new Error('lease lost before the first byte');
+      },
+    });
+    await expect(call).rejects.toThrow('lease lost before the first byte');
+    expect(asked).toBe(2);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('sends the request when beforeSend lets it', async () => {
     server.respond((_req, res) => json(res, 202, power('rebooting')));
-    await client.rebootServer(12345, { beforeSend: () => {} });
+    let asked = 0;
+    await client.rebootServer(12345, { beforeSend: () => void asked++ });
     expect(server.requests).toHaveLength(1);
+    expect(asked).toBe(2);
   });
 });
 

@@ -89,13 +89,16 @@ describe('the one VpsServer writer', () => {
     },
   );
 
-  it('asks beforeSend after the last await of a Kubernetes request, just before fetch', () => {
+  it('asks beforeSend after the last await of a Kubernetes request, and again by the connection right before it writes', () => {
     const text = readFileSync(join(ROOT, 'src/runtime/kube-request.ts'), 'utf8');
     const send = text.slice(text.indexOf('export async function sendKubeRequest('));
     const body = send.slice(0, send.indexOf('\n}\n'));
-    const check = body.indexOf('request.beforeSend?.()');
+    const check = body.indexOf('beforeSend();');
     expect(check).toBeGreaterThan(body.lastIndexOf('await '));
-    expect(check).toBeLessThan(body.indexOf('http.send('));
+    expect(check).toBeLessThan(body.lastIndexOf('http\n    .send('));
+    // …and once more by the connection, right before it writes the request.
+    expect(body).toMatch(/dispatcher\.compose\([^;]*gatedHandler\(\s*handler,\s*beforeSend/s);
+    expect(readFileSync(join(ROOT, 'src/net/write-gate.ts'), 'utf8')).toMatch(/prop === 'onRequestStart'/);
   });
 
   it('sees the writes that are there: the writer and every allowed Kubernetes writer are found', () => {
