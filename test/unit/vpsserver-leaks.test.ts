@@ -1,0 +1,126 @@
+// The leak report's decision: which servers shaped like a managed resource's are reported as
+// leaked, and which `--leaked-servers=delete` deletes (past the grace, never owned or claimed).
+import { describe, expect, it } from 'vitest';
+import { type LeakInput, leakedServers } from '../../src/vpsserver/leaks.ts';
+import type { ObservedServer } from '../../src/vpsserver/observed.ts';
+import type { VpsServer } from '../../src/vpsserver/types.ts';
+
+const NOW = Date.parse('2026-12-03T08:00:00Z');
+const HOUR = 3_600_000;
+
+function vps(
+  status: VpsServer['status'] = { serverId: 2 },
+  spec: Partial<VpsServer['spec']> = {},
+): VpsServer {
+  return {
+    apiVersion: 'vps.org/v1alpha1',
+    kind: 'VpsServer',
+    metadata: {
+      name: 'lead-05',
+      namespace: 'team-a',
+      uid: 'u',
+      generation: 1,
+      resourceVersion: '1',
+      finalizers: [],
+      annotations: {},
+      labels: {},
+    },
+    spec: {
+      planId: 1,
+      osId: 5,
+      location: 'us-west',
+      backupsEnabled: false,
+      powerState: 'Running',
+      deletionPolicy: 'Delete',
+      managementPolicy: 'Full',
+      ...spec,
+    },
+    status,
+  };
+}
+
+const server = (id: number, o: Partial<ObservedServer> = {}): ObservedServer => ({
+  id,
+  name: 'lead-05',
+  hostname: null,
+  state: 'active',
+  ipAddress: null,
+  location: 'us-west',
+  plan: { id: 1, name: 'Standard VPS', vcpus: 2, memory: 4096, storage: 80 },
+  os: { id: 5, name: 'Ubuntu 22.04 LTS' },
+  createdAt: NOW - 2 * HOUR,
+  ...o,
+});
+
+const input = (o: Partial<LeakInput> = {}): LeakInput => ({
+  vps: vps(),
+  servers: [server(1), server(2)],
+  everOwned: (id) => id === 2,
+  everClaimed: () => false,
+  now: NOW,
+  graceMs: HOUR,
+  policy: 'report',
+  ...o,
+});
+
+describe('leakedServers', () => {
+  it.each<[string, Partial<LeakInput>, number[], number[]]>([
+    ['reports a server of the same name and shape that nothing owns', {}, [1], []],
+    ['reports nothing when the only such server is the resource’s own', { servers: [server(2)] }, [], []],
+    [
+      'does not report a server of another name',
+      { servers: [server(1, { name: 'other' }), server(2)] },
+      [],
+      [],
+    ],
+    [
+      'does not report a server of another plan',
+      { servers: [server(1, { plan: { ...server(1).plan, id: 2 } })] },
+      [],
+      [],
+    ],
+    [
+      'does not report a server of another location',
+      { servers: [server(1, { location: 'eu-central' })] },
+      [],
+      [],
+    ],
+    [
+      'does not report a server of another OS',
+      { servers: [server(1, { os: { id: 9, name: 'x' } })] },
+      [],
+      [],
+    ],
+    ['does not report a server being deleted', { servers: [server(1, { deleteRequested: true })] }, [], []],
+    ['does not report a server another resource owns or owned', { everOwned: () => true }, [], []],
+    ['does not report a server a claim names', { everClaimed: (id) => id === 1 }, [], []],
+    ['reports nothing for a resource without its server yet', { vps: vps({}) }, [], []],
+    [
+      'reports nothing for an ObserveOnly resource',
+      { vps: vps({ serverId: 2 }, { managementPolicy: 'ObserveOnly' }) },
+      [],
+      [],
+    ],
+    [
+      'lists several leaks oldest first',
+      { servers: [server(7, { createdAt: NOW - HOUR }), server(1), server(2)] },
+      [1, 7],
+      [],
+    ],
+    ['deletes, with policy delete, a leak older than the grace', { policy: 'delete' }, [1], [1]],
+    [
+      'keeps, with policy delete, a leak younger than the grace',
+      { policy: 'delete', graceMs: 3 * HOUR },
+      [1],
+      [],
+    ],
+    [
+      'deletes nothing a claim ever named, whatever the policy',
+      { policy: 'delete', everClaimed: (id) => id === 1 },
+      [],
+      [],
+    ],
+  ])('%s', (_what, o, leaked, toDelete) => {
+    expect(leakedServers(input(o))).toEqual({ leaked, toDelete });
+  });
+});
