@@ -2,7 +2,8 @@
 // (issue 19). The image runs under the Deployment's security context and memory limit, finds
 // the API server through its ServiceAccount token (in-cluster config), and two replicas elect
 // a leader. The overlay changes only the image, the default credentials Secret and the API URL
-// (the simulator, on the node's bridge address). `make e2e` runs it; it skips, saying why,
+// (the simulator, on the node's bridge address). The same with the Helm chart (charts/), whose
+// values set the same three. `make e2e` runs it; it skips, saying why,
 // where a node cannot run (not root, no containerd/runc/CNI, node binaries not built, no image).
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import { type ControlPlane, kubectlPath, startControlPlane } from '../../src/dev
 import { NODE_HOST_IP, type Node, nodeUnsupportedReason, startNode } from '../../src/devcluster/node.ts';
 import { DEFAULT_TOKEN } from '../../src/simulator/options.ts';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/simulator.ts';
+import { ensureTool } from '../support/tools.ts';
 
 const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -37,7 +39,13 @@ if (skipReason) {
   console.warn(`\n*** e2e SKIPPED: ${skipReason} ***\n`);
 }
 
-describe.skipIf(skipReason !== undefined)('deploy/ on a one-node cluster', () => {
+type Installer = 'kustomize' | 'helm';
+const INSTALLERS: { installer: Installer; what: string }[] = [
+  { installer: 'kustomize', what: 'deploy/ (kustomize)' },
+  { installer: 'helm', what: 'the Helm chart' },
+];
+
+describe.skipIf(skipReason !== undefined).each(INSTALLERS)('$what on a one-node cluster', ({ installer }) => {
   let cp: ControlPlane;
   let node: Node;
   let sim: RunningSimulator;
@@ -126,16 +134,7 @@ describe.skipIf(skipReason !== undefined)('deploy/ on a one-node cluster', () =>
     ).length;
   };
 
-  beforeAll(async () => {
-    const t0 = Date.now();
-    cp = await startControlPlane({ podReachableAt: NODE_HOST_IP });
-    node = await startNode(cp);
-    console.log(`node Ready ${Date.now() - t0} ms after start`);
-    await node.importImage(IMAGE);
-    // Servers take 2-5 s to provision: long enough to delete a leader mid-create.
-    sim = await startSimulator({ host: NODE_HOST_IP, timeScale: 60 });
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vps-e2e-'));
-    const [repo, tag] = [IMAGE.slice(0, IMAGE.lastIndexOf(':')), IMAGE.slice(IMAGE.lastIndexOf(':') + 1)];
+  const applyKustomization = async (repo: string, tag: string): Promise<void> => {
     fs.writeFileSync(
       path.join(work, 'kustomization.yaml'),
       `apiVersion: kustomize.config.k8s.io/v1beta1
@@ -159,6 +158,56 @@ patches:
 `,
     );
     await kubectl('apply', '--server-side', '-k', work);
+  };
+  const installChart = async (repo: string, tag: string): Promise<void> => {
+    await kubectl('create', 'namespace', NS);
+    await kubectl(
+      '-n',
+      NS,
+      'create',
+      'secret',
+      'generic',
+      'vps-org-credentials',
+      `--from-literal=token=${DEFAULT_TOKEN}`,
+    );
+    const helm = await ensureTool('helm');
+    await run(
+      helm,
+      [
+        'install',
+        'vps-operator',
+        path.join(REPO, 'charts/vps-operator'),
+        '--kubeconfig',
+        cp.adminKubeconfigPath,
+        '--namespace',
+        NS,
+        '--set',
+        `image.repository=${repo}`,
+        '--set',
+        `image.tag=${tag}`,
+        '--set',
+        'image.pullPolicy=Never',
+        '--set',
+        `operator.apiUrl=${sim.apiBaseUrl}`,
+      ],
+      { timeout: 180_000 },
+    ).catch((err: { stderr?: string; message: string }) => {
+      throw new Error(`helm install: ${err.stderr || err.message}`);
+    });
+  };
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    cp = await startControlPlane({ podReachableAt: NODE_HOST_IP });
+    node = await startNode(cp);
+    console.log(`node Ready ${Date.now() - t0} ms after start`);
+    await node.importImage(IMAGE);
+    // Servers take 2-5 s to provision: long enough to delete a leader mid-create.
+    sim = await startSimulator({ host: NODE_HOST_IP, timeScale: 60 });
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vps-e2e-'));
+    const [repo, tag] = [IMAGE.slice(0, IMAGE.lastIndexOf(':')), IMAGE.slice(IMAGE.lastIndexOf(':') + 1)];
+    if (installer === 'helm') await installChart(repo, tag);
+    else await applyKustomization(repo, tag);
   }, 600_000);
 
   afterAll(async () => {
@@ -238,39 +287,44 @@ patches:
     );
   });
 
-  it(`keeps the leader's peak memory (cgroup) under its 256 MiB limit at ${SERVERS_AT_SCALE} VpsServers`, async () => {
-    await kubectl('create', 'namespace', 'e2e-scale');
-    const docs = Array.from(
-      { length: SERVERS_AT_SCALE },
-      (_, i) => `apiVersion: vps.org/v1alpha1
+  // Once is enough (the chart's pod spec is checked against deploy/'s by test/integration/chart.test.ts).
+  it.skipIf(installer === 'helm')(
+    `keeps the leader's peak memory (cgroup) under its 256 MiB limit at ${SERVERS_AT_SCALE} VpsServers`,
+    async () => {
+      await kubectl('create', 'namespace', 'e2e-scale');
+      const docs = Array.from(
+        { length: SERVERS_AT_SCALE },
+        (_, i) => `apiVersion: vps.org/v1alpha1
 kind: VpsServer
 metadata: {name: s-${i}}
 spec: {planId: 1, osId: 5, location: us-west, hostname: s-${i}.example.com}
 `,
-    );
-    fs.writeFileSync(path.join(work, 'scale.yaml'), docs.join('---\n'));
-    await kubectl('-n', 'e2e-scale', 'create', '-f', path.join(work, 'scale.yaml'));
-    await eventually(`${SERVERS_AT_SCALE} VpsServers Ready`, 900_000, async () =>
-      (await notReadyCount('e2e-scale')) === 0 ? true : undefined,
-    );
-    const leader = await eventually('a Lease holder', 60_000, leaderPod);
-    const pods = await operatorPods();
-    const uid = pods.find((p) => p.metadata.name === leader)?.metadata.uid ?? '';
-    const peak = node.podMemoryPeakBytes(uid);
-    console.log(
-      `leader pod peak memory at ${SERVERS_AT_SCALE} VpsServers: ${(peak / 2 ** 20).toFixed(1)} MiB`,
-    );
-    expect(peak).toBeLessThan(MEMORY_LIMIT);
-    // No restart means the limit never killed it (OOM).
-    const restarts = await kubectl(
-      '-n',
-      NS,
-      'get',
-      'pod',
-      leader ?? '',
-      '-o',
-      'jsonpath={.status.containerStatuses[0].restartCount}',
-    );
-    expect(restarts.trim()).toBe('0');
-  }, 1_200_000);
+      );
+      fs.writeFileSync(path.join(work, 'scale.yaml'), docs.join('---\n'));
+      await kubectl('-n', 'e2e-scale', 'create', '-f', path.join(work, 'scale.yaml'));
+      await eventually(`${SERVERS_AT_SCALE} VpsServers Ready`, 900_000, async () =>
+        (await notReadyCount('e2e-scale')) === 0 ? true : undefined,
+      );
+      const leader = await eventually('a Lease holder', 60_000, leaderPod);
+      const pods = await operatorPods();
+      const uid = pods.find((p) => p.metadata.name === leader)?.metadata.uid ?? '';
+      const peak = node.podMemoryPeakBytes(uid);
+      console.log(
+        `leader pod peak memory at ${SERVERS_AT_SCALE} VpsServers: ${(peak / 2 ** 20).toFixed(1)} MiB`,
+      );
+      expect(peak).toBeLessThan(MEMORY_LIMIT);
+      // No restart means the limit never killed it (OOM).
+      const restarts = await kubectl(
+        '-n',
+        NS,
+        'get',
+        'pod',
+        leader ?? '',
+        '-o',
+        'jsonpath={.status.containerStatuses[0].restartCount}',
+      );
+      expect(restarts.trim()).toBe('0');
+    },
+    1_200_000,
+  );
 });
