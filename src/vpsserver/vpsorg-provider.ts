@@ -52,22 +52,10 @@ export function vpsOrgProvider(
         ...fromSummary(s),
         backupsEnabled: s.backupsEnabled,
       })),
-    updateServer: async (id, changes, signal) => {
-      const updated = await write((o) => client.patchServer(id, changes, o), signal);
-      const known: Partial<ObservedServer> & { id: number } = { id };
-      if (updated.name !== undefined) known.name = updated.name;
-      if (updated.hostname !== undefined) known.hostname = updated.hostname;
-      if (updated.backupsEnabled !== undefined) known.backupsEnabled = updated.backupsEnabled;
-      if (updated.status !== undefined) known.state = updated.status;
-      return known;
-    },
+    updateServer: async (id, changes, signal) =>
+      knownAfterPatch(id, await write((o) => client.patchServer(id, changes, o), signal)),
     powerAction: async (id, action, signal) => {
-      const call = {
-        start: (o: CallOptions) => client.startServer(id, o),
-        stop: (o: CallOptions) => client.stopServer(id, o),
-        reboot: (o: CallOptions) => client.rebootServer(id, o),
-      }[action];
-      const res = await write(call, signal);
+      const res = await write(powerCall(client, id, action), signal);
       return { id, state: res.server.status };
     },
     deleteServer: async (id, signal) => {
@@ -78,6 +66,27 @@ export function vpsOrgProvider(
       }
     },
   };
+}
+
+/** What a PATCH answer tells of the server: only the fields it carries. */
+function knownAfterPatch(
+  id: number,
+  updated: Awaited<ReturnType<VpsOrgClient['patchServer']>>,
+): Partial<ObservedServer> & { id: number } {
+  const known: Partial<ObservedServer> & { id: number } = { id };
+  if (updated.name !== undefined) known.name = updated.name;
+  if (updated.hostname !== undefined) known.hostname = updated.hostname;
+  if (updated.backupsEnabled !== undefined) known.backupsEnabled = updated.backupsEnabled;
+  if (updated.status !== undefined) known.state = updated.status;
+  return known;
+}
+
+function powerCall(client: VpsOrgClient, id: number, action: 'start' | 'stop' | 'reboot') {
+  return {
+    start: (o: CallOptions) => client.startServer(id, o),
+    stop: (o: CallOptions) => client.stopServer(id, o),
+    reboot: (o: CallOptions) => client.rebootServer(id, o),
+  }[action];
 }
 
 function cursorOf(resume: ListResume): ListCursor {

@@ -13,9 +13,7 @@ const ALLOWED: Record<string, number> = {
   'vpsserver/plan.ts plan': 95,
 };
 /** Still to split (issue 14): the length each had; a change may shorten them, never lengthen. */
-const NOT_YET_SPLIT: Record<string, number> = {
-  'vpsserver/vpsorg-provider.ts vpsOrgProvider': 72,
-};
+const NOT_YET_SPLIT: Record<string, number> = {};
 
 function* sourceFiles(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
