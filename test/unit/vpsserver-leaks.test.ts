@@ -4,53 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { type LeakInput, leakedServers } from '../../src/vpsserver/leaks.ts';
 import type { ObservedServer } from '../../src/vpsserver/observed.ts';
 import type { VpsServer } from '../../src/vpsserver/types.ts';
+import { server as fixtureServer, vps as fixtureVps } from '../fixtures/vps-server.ts';
 
 const NOW = Date.parse('2026-12-03T08:00:00Z');
 const HOUR = 3_600_000;
 
-function vps(
-  status: VpsServer['status'] = { serverId: 2 },
-  spec: Partial<VpsServer['spec']> = {},
-): VpsServer {
-  return {
-    apiVersion: 'vps.org/v1alpha1',
-    kind: 'VpsServer',
-    metadata: {
-      name: 'lead-05',
-      namespace: 'team-a',
-      uid: 'u',
-      generation: 1,
-      resourceVersion: '1',
-      finalizers: [],
-      annotations: {},
-      labels: {},
-    },
-    spec: {
-      planId: 1,
-      osId: 5,
-      location: 'us-west',
-      backupsEnabled: false,
-      powerState: 'Running',
-      deletionPolicy: 'Delete',
-      managementPolicy: 'Full',
-      ...spec,
-    },
-    status,
-  };
-}
+// The shared builders (test/fixtures/vps-server.ts), as this table needs them: a resource whose
+// status names server 2, and servers with its name, made two hours before NOW.
+const vps = (status: VpsServer['status'] = { serverId: 2 }, spec: Partial<VpsServer['spec']> = {}) =>
+  fixtureVps({ status, spec });
 
-const server = (id: number, o: Partial<ObservedServer> = {}): ObservedServer => ({
-  id,
-  name: 'lead-05',
-  hostname: null,
-  state: 'active',
-  ipAddress: null,
-  location: 'us-west',
-  plan: { id: 1, name: 'Standard VPS', vcpus: 2, memory: 4096, storage: 80 },
-  os: { id: 5, name: 'Ubuntu 22.04 LTS' },
-  createdAt: NOW - 2 * HOUR,
-  ...o,
-});
+const server = (id: number, o: Partial<ObservedServer> = {}): ObservedServer =>
+  fixtureServer({ id, createdAt: NOW - 2 * HOUR, ...o });
 
 const input = (o: Partial<LeakInput> = {}): LeakInput => ({
   vps: vps(),
