@@ -3,8 +3,8 @@
 // (labelled with the account id), renews it every third of a lease duration, and watches the
 // Leases of all shards. An account's live shards are the Leases renewed within one lease
 // duration, judged on this process's own clock from when it saw each renewal (as leader
-// election does, so clock skew cannot matter); each takes its part of the rate (whole calls per window that add up to it, see shareOf). A throttle
-// seen by one shard is written on its Lease as "retry after N ms" and the others pause their
+// election does, so clock skew cannot matter); each takes its part of the rate, in whole calls
+// per window that add up to it (shareOf). A throttle seen by one shard is written on its Lease as "retry after N ms" and the others pause their
 // budget of that account for N ms from when the watch brings it: a few ms late, never early.
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -20,7 +20,8 @@ import { kubeRequest, segment } from './kube-request.ts';
  * whole number of calls and the numbers add up to the rate (10 over 3 shards: 4, 3, 3): each
  * shard's pacer then holds its calls to that many in any window, so the provider sees no more
  * than the rate in any window. An equal fraction (3.33 each) let every pacer round to 3 calls
- * per 900 ms, and the 3 shards together sent 12 to 18 calls in some 1-s windows at R = 10.
+ * per 900 ms, so 3 shards could send up to 18 calls in one 1-s window at R = 10 (the shards
+ * bench saw 14 and 15).
  * With fewer whole calls than shards, or no rate, the shares are equal fractions.
  */
 export function shareOf(live: number, rank = 0, callsPerWindow?: number): number {
@@ -160,11 +161,10 @@ export class ShardSplit {
       await this.start();
     }
     // …then take the smaller share before the first call, and wait one rate window more
-    // whether or not others are seen yet: shards that start together each see none (their
-    // Leases are written in the same instant), and without the wait each spent the whole rate
-    // in its first second (the shards bench saw 15 calls in one second at R = 10). Within the
-    // window every shard sees the others' Leases, takes its share, and the others have spent
-    // their last burst at the larger share.
+    // whether or not others are seen yet: shards that start together each see none at first
+    // (their Leases are written in the same instant), and would each spend the whole rate until
+    // the watch brings the others. Within the window every shard sees the others' Leases and
+    // takes its share, and shards already running have spent their last burst at the larger one.
     this.#resplit();
     this.#o.pause(account, this.#o.windowMs ?? 1000);
     await this.#renew(account);
