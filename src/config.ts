@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from './cli/command.ts';
 import { RATE_FORM, type Rate, readRate } from './decode/rate.ts';
+import type { LeakPolicy } from './vpsserver/leaks.ts';
 import {
   type NamespacePolicy,
   FORM as POLICY_FORM,
@@ -46,6 +47,9 @@ export interface OperatorConfig {
   claimsNamespace: string;
   defaultCredentialsNamespaces: NamespacePolicy;
   adoptionNamespaces: NamespacePolicy;
+  // The leak report (issue 16; docs/reliability.md).
+  leakedServers: LeakPolicy;
+  leakedServerGraceMs: number;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -378,6 +382,23 @@ export const OPTIONS: OptionSpec[] = [
     help: `namespaces whose VpsServers may adopt an existing server by spec.serverId: ${POLICY_FORM}`,
     default: '*',
     parse: parseNamespacePolicy,
+  },
+  // The leak report (issue 16; docs/reliability.md).
+  {
+    key: 'leakedServers',
+    flag: 'leaked-servers',
+    form: 'report|delete',
+    help: "servers with a VpsServer's name and shape, made after it, that no VpsServer owns (likely duplicate creates): report them (status.leakedServerIds, a Warning Event, vps_leaked_servers) or also delete them once older than --leaked-server-grace; use delete only for accounts whose every server the operator manages",
+    default: 'report',
+    parse: oneOf<LeakPolicy>('report', 'delete'),
+  },
+  {
+    key: 'leakedServerGraceMs',
+    flag: 'leaked-server-grace',
+    form: 'duration',
+    help: 'with --leaked-servers=delete: how old a leaked server must be before it is deleted',
+    default: '1h',
+    parse: positiveDuration,
   },
 ];
 

@@ -191,6 +191,15 @@ export function createMetrics(): OperatorMetricSet {
       }
     },
   );
+  // Servers that look like lost duplicate creates (status.leakedServerIds): billed, owned by no
+  // one. From the caches, so every replica reports it; the VpsLeakedServers alert fires on it.
+  let leakSource: () => Iterable<unknown> = () => [];
+  m.collected(
+    'vps_leaked_servers',
+    'Servers at VPS.org with a VpsServer name and shape that no VpsServer owns, by namespace of the resource reporting them',
+    ['namespace'],
+    () => countLeaks(leakSource()),
+  );
   return {
     registry,
     ...engineHooks(m),
@@ -203,7 +212,27 @@ export function createMetrics(): OperatorMetricSet {
     setResourceConditionsSource: (source) => {
       conditionsSource = source;
     },
+    setLeakedServersSource: (source) => {
+      leakSource = source;
+    },
   };
+}
+
+/** Leaked server ids per namespace, each id once, from unvalidated VpsServers as the cache holds them. */
+export function countLeaks(resources: Iterable<unknown>): [{ namespace: string }, number][] {
+  const byNamespace = new Map<string, Set<unknown>>();
+  for (const o of resources as Iterable<{
+    metadata?: { namespace?: unknown };
+    status?: { leakedServerIds?: unknown };
+  }>) {
+    const ids = o?.status?.leakedServerIds;
+    const namespace = o?.metadata?.namespace;
+    if (!Array.isArray(ids) || ids.length === 0 || typeof namespace !== 'string') continue;
+    const seen = byNamespace.get(namespace) ?? new Set();
+    for (const id of ids) if (typeof id === 'number') seen.add(id);
+    byNamespace.set(namespace, seen);
+  }
+  return [...byNamespace].map(([namespace, ids]) => [{ namespace }, ids.size]);
 }
 
 /**

@@ -64,6 +64,8 @@ export interface OperatorMetrics {
   setServersByStateSource(source: () => Map<string, number>): void;
   /** status.conditions of every watched VpsServer (unvalidated), read at scrape time from the caches. */
   setResourceConditionsSource(source: () => Iterable<unknown>): void;
+  /** Every watched VpsServer (unvalidated), for the leaked servers their status lists. */
+  setLeakedServersSource(source: () => Iterable<unknown>): void;
 }
 
 export interface OperatorDeps {
@@ -86,6 +88,8 @@ export interface RunningOperator {
 interface ServersChanged {
   accountId: string;
   ids: number[];
+  /** The names of the changed servers still there: a server nobody owns may be a resource's leak. */
+  names: string[];
 }
 
 /** What the assembly steps share: the clients, caches and event sources made first. */
@@ -127,7 +131,12 @@ function baseParts(config: OperatorConfig, deps: OperatorDeps): Parts {
   // Every resource naming a server hears of its changes, not only the one this process saw own it.
   const index = new ServerIndex();
   const serversChanged = new ChannelSource<ServersChanged>(
-    (c: ServersChanged) => new Set([...owners.ownersOf(c.accountId, c.ids), ...index.keysNaming(c.ids)]),
+    (c: ServersChanged) =>
+      new Set([
+        ...owners.ownersOf(c.accountId, c.ids),
+        ...index.keysNaming(c.ids),
+        ...c.names.flatMap((name) => index.keysAskingFor(name)),
+      ]),
   );
   const identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
   const elector = config.leaderElect ? leaderElector(kc, config, logger, identity) : undefined;
@@ -140,7 +149,7 @@ function baseParts(config: OperatorConfig, deps: OperatorDeps): Parts {
     deps,
     budgets,
     split,
-    (accountId, ids) => serversChanged.send({ accountId, ids }),
+    (accountId, ids, names) => serversChanged.send({ accountId, ids, names }),
     leaseGuard,
   );
   const informers = vpsServerInformers(kc, config, logger);
@@ -264,7 +273,12 @@ function vpsServerController(p: Parts, claims: ClaimStore, policies: Policies): 
       createProofMs: config.requestTimeoutMs * 2,
       clockSkewMs: 300_000,
     },
-    ...(metrics !== undefined && { onAction: (_key, action, ok) => metrics.action(action.type, ok) }),
+    ...(metrics !== undefined && {
+      onAction: (_key, action, ok) => metrics.action(action.type, ok),
+      onLeakDeleted: (ok) => metrics.action('DeleteLeaked', ok),
+    }),
+    leaks: { policy: config.leakedServers, graceMs: config.leakedServerGraceMs },
+    creatingNamed: (name, key) => p.index.creating(name, key),
   });
   // Each pass's provider calls are its namespace's flow: namespaces sharing an account take
   // turns in the budget, and in the work queue, or a backlog would wait there instead.
@@ -309,6 +323,7 @@ function feedController(
       .flatMap((inf) => inf.list())
       .map((o) => (o as { status?: { conditions?: unknown } }).status?.conditions),
   );
+  deps.metrics?.setLeakedServersSource(() => informers.flatMap((inf) => inf.list()));
 }
 
 /** Everything under one Manager: start order, leader hand-off, readiness and shutdown. */
@@ -417,7 +432,7 @@ function vpsOrgAccounts(
   { logger, metrics }: OperatorDeps,
   budgets: CallBudgets,
   split: ShardSplit | undefined,
-  onServersChanged: (accountId: string, ids: number[]) => void,
+  onServersChanged: (accountId: string, ids: number[], names: string[]) => void,
   beforeWrite: () => void,
 ): Accounts {
   const providerLog = logger.child({ component: 'vpsorg' });

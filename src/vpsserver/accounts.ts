@@ -22,8 +22,8 @@ export interface AccountsOptions {
   /** Builds the provider port for a token (the wiring puts the API client and budget behind it). */
   providerFor: (token: string, accountId: string) => ServerProvider;
   observation: Omit<ObservationCacheOptions, 'onChange' | 'onError'>;
-  /** Server ids of this account whose observable state changed. */
-  onServersChanged: (accountId: string, ids: number[]) => void;
+  /** Server ids of this account whose observable state changed, and the names of those still there. */
+  onServersChanged: (accountId: string, ids: number[], names: string[]) => void;
   onObservationError: (accountId: string, err: unknown, what: 'list' | 'get') => void;
 }
 
@@ -50,10 +50,18 @@ export class Accounts {
         },
         {
           ...this.#options.observation,
-          onChange: (ids) => this.#options.onServersChanged(id, ids),
+          onChange: (ids) => this.#options.onServersChanged(id, ids, named(ids)),
           onError: (err, what) => this.#options.onObservationError(id, err, what),
         },
       );
+      const named = (ids: number[]): string[] => {
+        const names = new Set<string>();
+        for (const sid of ids) {
+          const name = observation.get(sid)?.name;
+          if (name !== undefined) names.add(name);
+        }
+        return [...names];
+      };
       account = { id, provider, observation };
       this.#byFingerprint.set(fingerprint, account);
       if (!this.#stopped) observation.start();

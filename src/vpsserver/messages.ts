@@ -123,3 +123,14 @@ export const adoptionNotAllowedMessage = (namespace: string, policy: string): st
     `remove spec.serverId to create a new server, or ask an admin to add ${namespace} to --adoption-namespaces (or give it a label the selector matches)`,
     `namespace ${namespace} may not adopt existing servers by spec.serverId (--adoption-namespaces is "${policy}")`,
   );
+
+/** The Warning Event of servers that look like this resource's lost duplicates (leaks.ts). */
+export const leakedServersMessage = (ids: readonly number[], serverName: string): string =>
+  fixFirst(
+    `delete ${ids.length === 1 ? 'it' : 'them'} at VPS.org if not needed (or run the operator with --leaked-servers=delete)`,
+    `${ids.length === 1 ? 'server' : 'servers'} ${ids.join(', ')} at VPS.org ${ids.length === 1 ? 'has' : 'have'} this resource's name (${serverName}), location, plan and OS, ${ids.length === 1 ? 'was' : 'were'} made after it and ${ids.length === 1 ? 'is' : 'are'} owned by no VpsServer: most likely a duplicate create that lost track of its server, and billed; status.leakedServerIds lists them`,
+  );
+
+/** The Normal Event of a leaked server deleted by --leaked-servers=delete. */
+export const leakedServerDeletedMessage = (id: number, graceMs: number): string =>
+  `deleted server ${id} at VPS.org: it had this resource's name and shape, no owner, and was older than --leaked-server-grace (${Math.round(graceMs / 1000)}s)`;

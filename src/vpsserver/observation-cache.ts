@@ -49,6 +49,8 @@ export class ObservationCache {
   readonly #now: () => number;
   readonly #entries = new Map<number, Entry>();
   readonly #tracked = new Set<number>();
+  /** Server ids by name: the leak check asks for a resource's name on every pass. */
+  readonly #byName = new Map<string, Set<number>>();
   /**
    * Ids a list proved gone: the cache held them, and a list that began after it last heard of
    * them lacked them. Ids are never reused, so a pass needs no GET to learn they are gone (a
@@ -106,6 +108,32 @@ export class ObservationCache {
     for (const e of this.#entries.values()) yield e.server;
   }
 
+  /** The servers named `name`, without walking the whole account. */
+  named(name: string): ObservedServer[] {
+    const out: ObservedServer[] = [];
+    for (const id of this.#byName.get(name) ?? []) {
+      const server = this.#entries.get(id)?.server;
+      if (server !== undefined) out.push(server);
+    }
+    return out;
+  }
+
+  #index(id: number, name: string | undefined, previous: string | undefined): void {
+    if (name === previous) return;
+    if (previous !== undefined) {
+      const ids = this.#byName.get(previous);
+      ids?.delete(id);
+      if (ids?.size === 0) this.#byName.delete(previous);
+    }
+    if (name === undefined) return;
+    let ids = this.#byName.get(name);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#byName.set(name, ids);
+    }
+    ids.add(id);
+  }
+
   /** Resolves once a first list has been read (or the cache is stopped). */
   ready(): Promise<void> {
     return this.#firstSnapshot.promise;
@@ -140,6 +168,7 @@ export class ObservationCache {
     const prev = this.#entries.get(server.id);
     const merged = { ...prev?.server, ...server } as ObservedServer;
     this.#entries.set(server.id, { server: merged, localAt: this.#now(), detailAt: prev?.detailAt ?? 0 });
+    this.#index(server.id, merged.name, prev?.server.name);
     if (TRANSITIONAL_STATES.has(merged.state)) this.#askSoon();
   }
 
@@ -238,7 +267,11 @@ export class ObservationCache {
       }
     }
     this.#entries.clear();
-    for (const [id, e] of next) this.#entries.set(id, e);
+    this.#byName.clear();
+    for (const [id, e] of next) {
+      this.#entries.set(id, e);
+      this.#index(id, e.server.name, undefined);
+    }
     this.#snapshotAt = Math.max(this.#snapshotAt, startedAt);
     if (changed.length > 0) this.#onChange(changed);
   }

@@ -1,11 +1,14 @@
 // Which resource manages which server of which account, as this process has seen them
 // reconciled: routes a change seen at VPS.org to the resource to reconcile, and keeps a lost
 // create from adopting a server that is already someone's. Kept per account, so a server id is
-// never confused across tokens.
+// never confused across tokens. It also remembers every server it ever recorded, after its
+// resource is gone: the leak report (leaks.ts) must not call a server someone owned a leak.
 
 export class ServerOwners {
   /** account id → server id → resource key */
   readonly #byAccount = new Map<string, Map<number, string>>();
+  /** account id → every server id ever added (a few bytes per server: kept for the process's life) */
+  readonly #ever = new Map<string, Set<number>>();
 
   /** Records that resource `key` manages server `serverId` of the account. */
   add(accountId: string, serverId: number, key: string): void {
@@ -15,6 +18,17 @@ export class ServerOwners {
       this.#byAccount.set(accountId, servers);
     }
     servers.set(serverId, key);
+    let ever = this.#ever.get(accountId);
+    if (ever === undefined) {
+      ever = new Set();
+      this.#ever.set(accountId, ever);
+    }
+    ever.add(serverId);
+  }
+
+  /** Whether any resource managed server `serverId` of the account since this process started. */
+  everOwned(accountId: string, serverId: number): boolean {
+    return this.#ever.get(accountId)?.has(serverId) ?? false;
   }
 
   /** Forgets every server resource `key` managed (its finalizer is gone). */

@@ -12,6 +12,8 @@ import { type ActResult, act } from './act.ts';
 import { type ClaimPort, claimsToRelease, claimTarget, observedClaimNote, refusedAction } from './claims.ts';
 import { crashPoint } from './crash-points.ts';
 import { DecodeError, decodeVpsServer } from './decode.ts';
+import { type LeakOptions, LeakReport } from './leak-report.ts';
+import type { LeakDecision } from './leaks.ts';
 import { clearSupersededMarkers } from './markers.ts';
 import { unauthorizedMessage } from './messages.ts';
 import { annotationsOf, resourceVersionOf } from './metadata.ts';
@@ -55,6 +57,12 @@ export interface VpsServerReconcilerDeps {
   adoptionAllowed?: (namespace: string) => { ok: true } | { ok: false; message: string };
   /** Called once per pass with the action taken (metrics, tests). */
   onAction?: (key: string, action: Action, ok: boolean) => void;
+  /** The leak report (--leaked-servers, --leaked-server-grace); without it, none. */
+  leaks?: LeakOptions;
+  /** Whether a resource other than `key` asking for `serverName` has a create in flight (server index). */
+  creatingNamed?: (serverName: string, key: string) => boolean;
+  /** Called after each delete of a leaked server (metrics). */
+  onLeakDeleted?: (ok: boolean) => void;
 }
 
 /** What a pass has seen before it decides. */
@@ -81,12 +89,29 @@ export class VpsServerReconciler implements Reconciler {
   /** The Warning last recorded for each object uid while it stays Stalled (see warnings.ts). */
   readonly #warned = new Map<string, StallWarning>();
   readonly #owners: ServerOwners;
+  readonly #leaks: LeakReport | undefined;
 
   constructor(deps: VpsServerReconcilerDeps) {
     this.#d = deps;
     this.#timings = deps.timings ?? DEFAULT_TIMINGS;
     this.#now = deps.now ?? Date.now;
     this.#owners = deps.owners;
+    this.#leaks = deps.leaks && this.#leakReport(deps, deps.leaks);
+  }
+
+  #leakReport(deps: VpsServerReconcilerDeps, options: LeakOptions): LeakReport {
+    return new LeakReport({
+      options,
+      owners: deps.owners,
+      ...(deps.claims !== undefined && { claims: deps.claims }),
+      ...(deps.creatingNamed !== undefined && { creatingNamed: deps.creatingNamed }),
+      ...(deps.onLeakDeleted !== undefined && { onDeleted: deps.onLeakDeleted }),
+      namedByOthers: (accountId, vps) => this.#claimedBy(accountId, vps),
+      recordEvent: deps.recordEvent,
+      logger: deps.logger,
+      now: this.#now,
+      clockSkewMs: this.#timings.clockSkewMs,
+    });
   }
 
   /**
@@ -165,12 +190,15 @@ export class VpsServerReconciler implements Reconciler {
     // Report: status only when it changed; then the markers it supersedes.
     const writes = PROVIDER_WRITES.has(action.type);
     const call = providerCallOf(writes, result, stall, account);
-    const status = await this.#report(vps, action, result, account, call);
+    const leaks = this.#leaks?.find(action, result, account);
+    const status = await this.#report(vps, action, result, account, call, leaks);
     this.#warnIfNewlyStalled(vps, credentials, status, writes && result.outcome.ok);
+    this.#leaks?.warn(vps, status);
     const next = this.#next(vps, action, result, account);
     if (action.type === 'RemoveFinalizer')
       for (const c of this.#d.claims?.heldBy(vps.metadata.uid) ?? []) await this.#d.claims?.release(c);
-    return next;
+    const cleaned = (await this.#leaks?.clean(vps, leaks, action, account, signal)) ?? false;
+    return sooner(sooner(next, cleaned ? AFTER_WRITE_MS : undefined), leaks?.recheckInMs);
   }
 
   /**
@@ -233,6 +261,7 @@ export class VpsServerReconciler implements Reconciler {
     result: ActResult,
     account: Account | undefined,
     call: ProviderCall,
+    leaks: LeakDecision | undefined,
   ): Promise<VpsServerStatus> {
     let current = result.vps;
     // Status mirrors a server only once it is ours (created or adopted), never a mere candidate.
@@ -248,6 +277,7 @@ export class VpsServerReconciler implements Reconciler {
           : account?.observation.get(serverId),
       now: new Date(this.#now()).toISOString(),
       call,
+      ...(leaks !== undefined && { leaked: leaks.leaked }),
     });
     if (PROVIDER_WRITES.has(action.type)) crashPoint('before-status');
     if (action.type !== 'RemoveFinalizer' && statusChanged(vps.status, status)) {
@@ -430,6 +460,13 @@ export class VpsServerReconciler implements Reconciler {
 /** A failure the engine should back off and retry (logged with the key; never crashes). */
 export class ProviderError extends Error {
   override name = 'ProviderError';
+}
+
+/** `result`, or a requeue after `ms` if that is sooner. */
+function sooner(result: Result, ms: number | undefined): Result {
+  if (ms === undefined) return result;
+  if (result.kind === 'requeueAfter' && result.ms <= ms) return result;
+  return { kind: 'requeueAfter', ms };
 }
 
 /** What became of the pass's call to VPS.org, for Synced. */

@@ -50,6 +50,8 @@ export interface ReportInput {
   now: string;
   /** Default: `made` for a write or a failure, `none` for Stalled, else `observed`. */
   call?: ProviderCall;
+  /** The leak report's finding (leaks.ts); undefined: this pass could not tell, keep the last. */
+  leaked?: readonly number[];
 }
 
 /** What the Reconciling and Ready conditions say while `action` is under way. */
@@ -160,8 +162,11 @@ const defaultCall = (action: Action, outcome: ActOutcome): ProviderCall =>
   PROVIDER_WRITES.has(action.type) || !outcome.ok ? 'made' : action.type === 'Stalled' ? 'none' : 'observed';
 
 /** The status this pass should write. Compare with the current one to skip no-op writes. */
-export function report({ vps, action, outcome, server, now, call }: ReportInput): VpsServerStatus {
+export function report({ vps, action, outcome, server, now, call, leaked }: ReportInput): VpsServerStatus {
   const status: VpsServerStatus = { ...vps.status, observedGeneration: vps.metadata.generation };
+  // The CRD keeps at most 100 (the Warning Event and the metric say how bad it is beyond that).
+  if (leaked !== undefined && leaked.length > 0) status.leakedServerIds = leaked.slice(0, 100);
+  else if (leaked !== undefined) delete status.leakedServerIds;
   if (server !== undefined) Object.assign(status, serverFields(server));
   if (action.type === 'ForgetServer' && outcome.ok) {
     for (const field of SERVER_STATUS_FIELDS) delete status[field];

@@ -87,6 +87,8 @@ export interface VpsServerStatus {
   lastRebootRequestedAt?: string;
   /** The last managed server that vanished at VPS.org (deleted outside Kubernetes). */
   vanishedServerId?: number;
+  /** Servers with this resource's name and shape that nothing owns: likely duplicate creates (leaks.ts). */
+  leakedServerIds?: number[];
   observedGeneration?: number;
   conditions?: Condition[];
 }
@@ -155,6 +157,7 @@ export const STATUS_FIELDS = [
   ...SERVER_STATUS_FIELDS,
   'lastRebootRequestedAt',
   'vanishedServerId',
+  'leakedServerIds',
   'observedGeneration',
   'conditions',
 ] as const satisfies readonly (keyof VpsServerStatus)[];

@@ -17,6 +17,22 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 describe('metrics', () => {
+  it('counts the leaked servers the cached VpsServers report, each id once per namespace', async () => {
+    const m = createMetrics();
+    m.setLeakedServersSource(() => [
+      { metadata: { namespace: 'shop' }, status: { leakedServerIds: [9, 10] } },
+      { metadata: { namespace: 'shop' }, status: { leakedServerIds: [10] } },
+      { metadata: { namespace: 'team-b' }, status: { leakedServerIds: [11] } },
+      { metadata: { namespace: 'quiet' }, status: {} },
+      { metadata: { namespace: 'odd' }, status: { leakedServerIds: 'not a list' } },
+    ]);
+    const text = await m.registry.metrics();
+    expect(sample(text, 'vps_leaked_servers', { namespace: 'shop' })).toBe(2);
+    expect(sample(text, 'vps_leaked_servers', { namespace: 'team-b' })).toBe(1);
+    expect(sample(text, 'vps_leaked_servers', { namespace: 'quiet' })).toBeUndefined();
+    expect(sample(text, 'vps_leaked_servers', { namespace: 'odd' })).toBeUndefined();
+  });
+
   it('counts work-queue adds, retries and depth under the queue name', async () => {
     const m = createMetrics();
     const q = m.workQueue('vpsserver');

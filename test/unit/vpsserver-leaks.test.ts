@@ -9,10 +9,14 @@ import { server as fixtureServer, vps as fixtureVps } from '../fixtures/vps-serv
 const NOW = Date.parse('2026-12-03T08:00:00Z');
 const HOUR = 3_600_000;
 
-// The shared builders (test/fixtures/vps-server.ts), as this table needs them: a resource whose
-// status names server 2, and servers with its name, made two hours before NOW.
-const vps = (status: VpsServer['status'] = { serverId: 2 }, spec: Partial<VpsServer['spec']> = {}) =>
-  fixtureVps({ status, spec });
+// The shared builders (test/fixtures/vps-server.ts), as this table needs them: a resource made
+// three hours before NOW whose status names server 2, and servers with its name, made two hours
+// before NOW.
+const CREATED = NOW - 3 * HOUR;
+const vps = (status: VpsServer['status'] = { serverId: 2 }, spec: Partial<VpsServer['spec']> = {}) => {
+  const v = fixtureVps({ status, spec });
+  return { ...v, metadata: { ...v.metadata, creationTimestamp: new Date(CREATED).toISOString() } };
+};
 
 const server = (id: number, o: Partial<ObservedServer> = {}): ObservedServer =>
   fixtureServer({ id, createdAt: NOW - 2 * HOUR, ...o });
@@ -25,6 +29,7 @@ const input = (o: Partial<LeakInput> = {}): LeakInput => ({
   now: NOW,
   graceMs: HOUR,
   policy: 'report',
+  clockSkewMs: 300_000,
   ...o,
 });
 
@@ -85,7 +90,43 @@ describe('leakedServers', () => {
       [],
       [],
     ],
+    [
+      'does not report a server made before the resource (an orphan kept by an earlier one, one made by hand)',
+      { servers: [server(1, { createdAt: CREATED - HOUR }), server(2)] },
+      [],
+      [],
+    ],
+    [
+      'reports, but never deletes, a server stamped a little before the resource (the provider’s clock may lag)',
+      { policy: 'delete', servers: [server(1, { createdAt: CREATED - 60_000 }), server(2)] },
+      [1],
+      [],
+    ],
+    [
+      'reports nothing for a resource being deleted',
+      { vps: { ...vps(), metadata: { ...vps().metadata, deletionTimestamp: '2026-12-03T07:00:00Z' } } },
+      [],
+      [],
+    ],
+    [
+      'reports nothing for a resource whose creation time is unknown',
+      { vps: { ...vps(), metadata: { ...vps().metadata, creationTimestamp: undefined } } },
+      [],
+      [],
+    ],
   ])('%s', (_what, o, leaked, toDelete) => {
-    expect(leakedServers(input(o))).toEqual({ leaked, toDelete });
+    const { recheckInMs: _, ...decision } = leakedServers(input(o));
+    expect(decision).toEqual({ leaked, toDelete });
+  });
+
+  it('says, with policy delete, when the youngest leak still inside its grace becomes deletable', () => {
+    const young = [server(1, { createdAt: NOW - 10 * 60_000 }), server(3, { createdAt: NOW - 40 * 60_000 })];
+    expect(leakedServers(input({ policy: 'delete', servers: young })).recheckInMs).toBe(20 * 60_000);
+  });
+
+  it('asks for no recheck when it only reports', () => {
+    expect(
+      leakedServers(input({ servers: [server(1, { createdAt: NOW - 60_000 })] })).recheckInMs,
+    ).toBeUndefined();
   });
 });

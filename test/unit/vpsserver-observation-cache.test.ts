@@ -51,6 +51,22 @@ describe('ObservationCache', () => {
     expect(t.cache.snapshotAt).toBe(1_000);
   });
 
+  it('finds servers by name, following renames by our writes and by later lists', async () => {
+    const t = scripted();
+    t.lists.push([srv(1, { name: 'web' }), srv(2, { name: 'web' }), srv(3, { name: 'db' })]);
+    await t.cache.refresh();
+    expect(t.cache.named('web').map((s) => s.id)).toEqual([1, 2]);
+    t.tick(10);
+    t.cache.upsert({ id: 2, name: 'api' });
+    expect(t.cache.named('web').map((s) => s.id)).toEqual([1]);
+    expect(t.cache.named('api').map((s) => s.id)).toEqual([2]);
+    t.tick(10);
+    t.lists.push([srv(3, { name: 'web' })]);
+    await t.cache.refresh();
+    expect(t.cache.named('web').map((s) => s.id)).toEqual([3]);
+    expect(t.cache.named('db')).toEqual([]);
+  });
+
   it('joins concurrent refreshes into one list call', async () => {
     const t = scripted();
     await Promise.all([t.cache.refresh(), t.cache.refresh(), t.cache.refresh()]);

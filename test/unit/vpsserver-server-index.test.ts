@@ -5,7 +5,14 @@ import { ServerIndex } from '../../src/vpsserver/server-index.ts';
 const obj = (
   ns: string,
   name: string,
-  o: { spec?: number; status?: number; pending?: boolean; at?: string } = {},
+  o: {
+    spec?: number;
+    status?: number;
+    pending?: boolean;
+    at?: string;
+    serverName?: string;
+    leaked?: number[];
+  } = {},
 ) => ({
   metadata: {
     namespace: ns,
@@ -13,8 +20,14 @@ const obj = (
     creationTimestamp: o.at ?? '2026-12-02T10:00:00Z',
     annotations: o.pending ? { 'vps.org/create-pending': '{}' } : {},
   },
-  spec: o.spec === undefined ? {} : { serverId: o.spec },
-  status: o.status === undefined ? {} : { serverId: o.status },
+  spec: {
+    ...(o.spec !== undefined && { serverId: o.spec }),
+    ...(o.serverName !== undefined && { name: o.serverName }),
+  },
+  status: {
+    ...(o.status !== undefined && { serverId: o.status }),
+    ...(o.leaked !== undefined && { leakedServerIds: o.leaked }),
+  },
 });
 
 describe('ServerIndex', () => {
@@ -48,5 +61,32 @@ describe('ServerIndex', () => {
     expect(index.remove(obj('demo', 'web-01'))).toEqual([9]);
     expect(index.keysNaming([9])).toEqual([]);
     expect(index.size).toBe(0);
+  });
+
+  it('finds the resources asking for a server name: spec.name, else metadata.name', () => {
+    const index = new ServerIndex();
+    index.update(obj('demo', 'web-01', { status: 7 }));
+    index.update(obj('shop', 'front', { serverName: 'web-01' }));
+    index.update(obj('shop', 'db'));
+    expect(index.keysAskingFor('web-01').sort()).toEqual(['demo/web-01', 'shop/front']);
+    index.remove(obj('shop', 'front'));
+    expect(index.keysAskingFor('web-01')).toEqual(['demo/web-01']);
+  });
+
+  it('tells when another resource asking for the name has a create in flight', () => {
+    const index = new ServerIndex();
+    index.update(obj('demo', 'web-01', { status: 7 }));
+    expect(index.creating('web-01', 'demo/web-01')).toBe(false);
+    index.update(obj('shop', 'web-01', { pending: true }));
+    expect(index.creating('web-01', 'demo/web-01')).toBe(true);
+    expect(index.creating('web-01', 'shop/web-01')).toBe(false);
+  });
+
+  it('tells a resource of changes to the servers it reports as leaked, without making them its own', () => {
+    const index = new ServerIndex();
+    index.update(obj('demo', 'web-01', { status: 7, leaked: [9] }));
+    expect(index.keysNaming([9])).toEqual(['demo/web-01']);
+    expect(index.remove(obj('demo', 'web-01'))).toEqual([7]);
+    expect(index.keysNaming([9])).toEqual([]);
   });
 });

@@ -169,6 +169,31 @@ describe('report', () => {
   });
 });
 
+describe('report: status.leakedServerIds', () => {
+  const atRest: Action = { type: 'Nothing', reason: 'Available', message: '' };
+  const leakedAfter = (before: number[] | undefined, leaked: number[] | undefined) =>
+    report({
+      vps: vps({ status: { serverId: 1, ...(before !== undefined && { leakedServerIds: before }) } }),
+      action: atRest,
+      outcome: OK,
+      server: server({ id: 1 }),
+      now: NOW,
+      ...(leaked !== undefined && { leaked }),
+    }).leakedServerIds;
+
+  it('lists the leaks the pass found', () => expect(leakedAfter(undefined, [7, 9])).toEqual([7, 9]));
+  it('drops the field once there are none', () => expect(leakedAfter([7], [])).toBeUndefined());
+  it('keeps the last list when the pass could not tell', () =>
+    expect(leakedAfter([7], undefined)).toEqual([7]));
+  it('keeps at most 100, as the CRD allows', () =>
+    expect(
+      leakedAfter(
+        undefined,
+        Array.from({ length: 150 }, (_, i) => i + 2),
+      ),
+    ).toHaveLength(100));
+});
+
 describe('statusChanged', () => {
   it('ignores key order and undefined fields', () => {
     expect(
