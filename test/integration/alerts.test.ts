@@ -60,7 +60,7 @@ async function promtoolRun(...args: string[]): Promise<{ ok: boolean; out: strin
 describe('the alert rules', () => {
   it('pass promtool check rules', async () => {
     const { ok, out } = await promtoolRun('check', 'rules', RULES);
-    expect(out).toMatch(/SUCCESS: 7 rules found/);
+    expect(out).toMatch(/SUCCESS: 8 rules found/);
     expect(ok).toBe(true);
   });
 
@@ -360,6 +360,31 @@ describe('the alerts on series scraped from running operators', () => {
             eval_time: '6m',
             alertname: 'VpsOperatorNoLeader',
             exp_alerts: [expectAlert(rule('VpsOperatorNoLeader'), job)],
+          },
+        ],
+      },
+      {
+        // No world of this test leaks a server (test/integration/vpsserver-leaks.test.ts makes
+        // one): the series is the operator's gauge as it reads while a resource lists one.
+        name: 'a leaked server reported: the alert fires after 10 minutes, naming the namespace',
+        interval: '1m',
+        input_series: [
+          ...calmSeries,
+          {
+            series: `vps_leaked_servers{job="${JOB}",instance="10.0.0.1:8080",namespace="shop"}`,
+            values: '1x40',
+          },
+          {
+            series: `vps_leaked_servers{job="${JOB}",instance="10.0.0.2:8080",namespace="shop"}`,
+            values: '1x40',
+          },
+        ],
+        alert_rule_test: [
+          none('VpsLeakedServers', '9m'),
+          {
+            eval_time: '11m',
+            alertname: 'VpsLeakedServers',
+            exp_alerts: [expectAlert(rule('VpsLeakedServers'), { ...job, namespace: 'shop' }, '1')],
           },
         ],
       },
