@@ -1,6 +1,8 @@
 // The invariant checks themselves must be able to fail, or every trial proves nothing: each
 // broken promise, made by hand behind the (stopped) operator's back, is reported in words.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GROUP, PLURAL, VERSION } from '../../src/vpsserver/types.ts';
 import { type OperatorEnv, startEnv, TOKEN } from '../support/operator-env.ts';
 import { newLedger, noteReboot, violations } from './invariants.ts';
 
@@ -61,5 +63,27 @@ describe('the chaos invariants', () => {
     const id = await readyThenStopped();
     env.sim.state.deleteServer(id);
     expect(await violations(env, newLedger())).toEqual([`inv-a: server ${id} does not exist at VPS.org`]);
+  });
+
+  it('report a resource that calls another resource’s server a leak', async () => {
+    await readyThenStopped();
+    await env.create('inv-b');
+    await env.startOperator();
+    const b = (await env.waitReady('inv-b')).status?.serverId as number;
+    await env.stopOperator();
+    await env.admin.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: env.namespace,
+        name: 'inv-a',
+        body: { status: { leakedServerIds: [b] } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    expect(await violations(env, newLedger())).toEqual([
+      `inv-a: reports server ${b} as leaked, but it is inv-b's`,
+    ]);
   });
 });

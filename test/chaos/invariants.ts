@@ -89,6 +89,18 @@ export async function violations(
       found.push(`${name}: reboot ${String(reboot)} not recorded in status`);
   }
 
+  // The leak report must never call a resource's server, or a kept orphan, a leak.
+  for (const r of resources) {
+    const leaked = (r.status as { leakedServerIds?: number[] } | undefined)?.leakedServerIds ?? [];
+    for (const id of leaked) {
+      const owner = claimed.get(id);
+      if (owner !== undefined || ledger.orphaned.has(id))
+        found.push(
+          `${r.metadata?.name ?? '?'}: reports server ${id} as leaked, but it is ${owner === undefined ? 'a kept orphan' : `${owner}'s`}`,
+        );
+    }
+  }
+
   for (const s of servers) {
     if (claimed.has(s.id) || ledger.orphaned.has(s.id)) continue;
     const owner = ledger.owners.get(s.id);
