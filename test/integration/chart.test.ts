@@ -168,6 +168,8 @@ describe('the Helm chart', () => {
       },
       adoptionNamespaces: { all: false, names: ['shop'] },
       claimsNamespace: 'vps-claims',
+      leakedServers: 'delete',
+      leakedServerGraceMs: 7_200_000,
     });
     expect(args).toContain('--default-credentials-secret=ops/vps-token:api-token');
     expect(args).toContain('--metrics-bind-address=:8080');
