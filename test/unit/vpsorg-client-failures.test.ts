@@ -26,7 +26,8 @@ beforeEach(() => {
   client = new VpsOrgClient({
     token: TOKEN,
     baseUrl: server.apiBaseUrl,
-    timeoutMs: 300,
+    // Long enough that a normal answer never times out on a loaded CI machine (it did at 300 ms).
+    timeoutMs: 1_000,
     now: () => NOW,
     onCall: (e) => calls.push(e),
   });
@@ -139,7 +140,7 @@ describe('no usable answer', () => {
     server.respond(() => undefined);
     const err = await failure(client.getServer(7));
     expect(err).toMatchObject({ kind: 'transient', status: undefined });
-    expect(err.message).toBe('VPS.org get server 7: no answer within 300 ms');
+    expect(err.message).toBe('VPS.org get server 7: no answer within 1000 ms');
   });
 
   it('is transient when the body stalls after the headers', async () => {
@@ -149,7 +150,7 @@ describe('no usable answer', () => {
     });
     expect(await failure(client.getServer(7))).toMatchObject({
       kind: 'transient',
-      message: expect.stringMatching(/no answer within 300 ms/),
+      message: expect.stringMatching(/no answer within 1000 ms/),
     });
   });
 
