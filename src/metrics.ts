@@ -138,6 +138,11 @@ function budgetHooks(m: Instruments): OperatorMetrics['budget'] {
     "Calls per second an account's budget allows now (lowered by 429s and shard splits)",
     ['account'],
   );
+  const deferred = m.counter(
+    'vps_provider_budget_deferred_total',
+    "Reconcile passes that gave their worker back instead of waiting long in the account's call budget (requeued for when it is ready)",
+    ['account'],
+  );
   return (account) => {
     const shown = new Set<string>();
     return {
@@ -145,6 +150,7 @@ function budgetHooks(m: Instruments): OperatorMetrics['budget'] {
       waited: (s) => wait.observe({ account }, s),
       called: (outcome) => calls.inc({ account, outcome }),
       rate: (perSecond) => rate.set({ account }, Number.isFinite(perSecond) ? perSecond : -1),
+      deferred: () => deferred.inc({ account }),
       flows: (lines) => {
         // A namespace whose line emptied goes back to 0 rather than keeping its last depth.
         for (const namespace of shown)

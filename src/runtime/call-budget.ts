@@ -58,6 +58,12 @@ export interface CallBudgetOptions {
   total?: StartPacer;
   /** Told of every throttle this budget sees (e.g. to pause the other shards). @default none */
   onThrottled?: (retryAfterMs: number) => void;
+  /**
+   * A wait longer than this is long: longWait() reports it, so a caller holding something
+   * others need (a reconcile worker) can come back when the budget is ready instead of queueing.
+   * @default 1000
+   */
+  longWaitMs?: number;
   /** Timer for pauses and rate windows. @default systemClock */
   clock?: Clock;
   /** @default no metrics */
@@ -94,6 +100,7 @@ export class CallBudget {
   /** What AIMD has learned (calls/s); the pacer runs at min(limit, learned). */
   #learned: number;
   readonly #adaptive: Required<AdaptiveRate> | undefined;
+  readonly #longWaitMs: number;
   #lastChangeAt: number;
   #pausedUntil: number | undefined;
   #timer: Timer | undefined;
@@ -119,6 +126,7 @@ export class CallBudget {
             ...(options.adaptive === true ? {} : options.adaptive),
           };
     this.#lastChangeAt = this.#clock.now();
+    this.#longWaitMs = options.longWaitMs ?? 1000;
     this.#total = options.total;
     this.#unsubscribe = this.#total?.subscribe(() => this.#gate());
     // p-queue makes its line itself; the subclass hands it back so the budget can read its flows.
@@ -189,6 +197,32 @@ export class CallBudget {
     this.#limit = perSecond;
     this.#learned = Number.isFinite(perSecond) ? perSecond * fraction : perSecond;
     this.#applyRate();
+  }
+
+  /**
+   * How long a call added now would wait before it starts (ms, an estimate; 0: at once): the
+   * pause left (a Retry-After), the rate window (its own and a shared total's), and the turns
+   * of the calls that go before it in the fair line. Calls running in every concurrency slot
+   * are not counted: how long they take is not known.
+   */
+  expectedWait(options: Pick<CallOptions, 'priority' | 'flow'> = {}): number {
+    const paused = this.#pausedUntil === undefined ? 0 : this.#pausedUntil - this.#clock.now();
+    const ahead = this.#line.ahead(
+      options.priority ?? callPriority.observe,
+      options.flow ?? currentCallFlow() ?? '',
+    );
+    return Math.max(this.#pacer.delayAfter(ahead, paused), this.#total?.delayAfter(ahead, paused) ?? 0);
+  }
+
+  /**
+   * The expected wait of such a call when it is over `longWaitMs`, counted as a deferral (the
+   * caller does not queue the call and comes back after it); undefined: make the call now.
+   */
+  longWait(options: Pick<CallOptions, 'priority' | 'flow'> = {}): number | undefined {
+    const ms = this.expectedWait(options);
+    if (ms <= this.#longWaitMs) return undefined;
+    this.#metrics.deferred?.();
+    return ms;
   }
 
   /** Runs `fn` when the budget allows; settles with its result or error. */

@@ -9,7 +9,7 @@ import type { CallBudgetMetrics } from './metrics-hooks.ts';
 import { StartPacer } from './start-pacer.ts';
 
 export interface CallBudgetsOptions
-  extends Pick<CallBudgetOptions, 'concurrency' | 'retryAfterMs' | 'adaptive' | 'intervalMs'> {
+  extends Pick<CallBudgetOptions, 'concurrency' | 'retryAfterMs' | 'adaptive' | 'intervalMs' | 'longWaitMs'> {
   /** Calls per second for each account, unless overridden. @default Infinity */
   perSecond?: number;
   /** Calls per second for all accounts together. @default Infinity (no total cap) */
@@ -101,6 +101,7 @@ export class CallBudgets {
           ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
           ...(o.retryAfterMs !== undefined && { retryAfterMs: o.retryAfterMs }),
           ...(o.adaptive !== undefined && { adaptive: o.adaptive }),
+          ...(o.longWaitMs !== undefined && { longWaitMs: o.longWaitMs }),
           ...(this.#total !== undefined && { total: this.#total }),
           ...(o.metricsFor !== undefined && { metrics: o.metricsFor(account) }),
           ...(o.onThrottled !== undefined && {

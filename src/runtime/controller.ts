@@ -1,7 +1,8 @@
 // N workers that take keys from a WorkQueue and run a Reconciler on each, mapping the result
 // to the queue the way controller-runtime's reconcileHandler does: done → forget, requeueAfter →
-// forget + addAfter, thrown → log with the key + addRateLimited. A failing reconcile never
-// escapes a worker, so one bad object cannot crash the process or stall other keys.
+// forget + addAfter, thrown → log with the key + addRateLimited; and deferred (the pass gave its
+// worker back untried) → addAfter with the backoff kept. A failing reconcile never escapes a
+// worker, so one bad object cannot crash the process or stall other keys.
 
 import type { Logger } from 'pino';
 import type { Source } from './channel-source.ts';
@@ -119,8 +120,9 @@ export class Controller {
     try {
       const result = await this.#reconciler.reconcile(key, this.#abort.signal);
       // Success of any kind resets the key's backoff: the next failure starts again from base.
-      this.queue.forget(key);
-      if (result.kind === 'requeueAfter') {
+      // A deferred pass did not try, so it leaves the backoff alone.
+      if (result.kind !== 'deferred') this.queue.forget(key);
+      if (result.kind !== 'done') {
         outcome = 'requeue_after';
         this.queue.addAfter(key, result.ms);
       }

@@ -87,6 +87,25 @@ export class FairQueue implements Queue<RunFunction, FairQueueOptions> {
     return out;
   }
 
+  /**
+   * How many waiting calls would start before one added now at `priority` to `flow`: every call
+   * of a higher priority, the flow's own calls at that priority, and, the flows taking turns, up
+   * to one more than that from each other flow at that priority.
+   */
+  ahead(priority: number, flow: string): number {
+    let higher = 0;
+    let own = 0;
+    const others: number[] = [];
+    for (const [name, f] of this.#flows) {
+      for (const [p, line] of f.levels) {
+        if (p > priority) higher += line.live;
+        else if (p === priority && name === flow) own = line.live;
+        else if (p === priority) others.push(line.live);
+      }
+    }
+    return others.reduce((n, m) => n + Math.min(m, own + 1), higher + own);
+  }
+
   enqueue(run: RunFunction, options: Partial<FairQueueOptions> = {}): void {
     const flowName = options.flow ?? '';
     const item: Item = { run, id: options.id, priority: options.priority ?? 0, removed: false };

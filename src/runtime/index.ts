@@ -58,7 +58,7 @@ export {
   MaxOfRateLimiter,
   type RateLimiter,
 } from './rate-limiters.ts';
-export { done, type Reconciler, type Result, requeueAfter, StaleViewError } from './reconciler.ts';
+export { deferred, done, type Reconciler, type Result, requeueAfter, StaleViewError } from './reconciler.ts';
 export { LeaseLiveness, ShardSplit, type ShardSplitOptions, shareOf } from './shard-split.ts';
 export { type RunOptions, runUntilSignalled, type SignalSource } from './signals.ts';
 export { WorkQueue, type WorkQueueOptions } from './work-queue.ts';

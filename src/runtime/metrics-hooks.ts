@@ -43,6 +43,8 @@ export interface CallBudgetMetrics {
   rate?(perSecond: number): void;
   /** Calls waiting, by flow (namespace); a flow that is not listed has none. */
   flows?(waiting: ReadonlyMap<string, number>): void;
+  /** A caller did not queue its call because the wait was long (longWait), and comes back later. */
+  deferred?(): void;
 }
 
 export const noWorkQueueMetrics: WorkQueueMetrics = {

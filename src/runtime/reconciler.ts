@@ -2,7 +2,15 @@
 // Reconcile(ctx, Request) (Result, error): the domain never sees a queue, a timer or a watch.
 
 /** What a reconcile pass asks the engine to do next with its key. */
-export type Result = { kind: 'done' } | { kind: 'requeueAfter'; ms: number };
+export type Result =
+  | { kind: 'done' }
+  | { kind: 'requeueAfter'; ms: number }
+  /**
+   * The pass gave its worker back before trying, because a call would have waited long (its
+   * account's budget is paused or has a long line): run it again after `ms`. Neither a
+   * success nor a failure, so the key's backoff is left as it was.
+   */
+  | { kind: 'deferred'; ms: number };
 
 /**
  * Brings the world in line with the object named by `key` (namespace/name), one pass.
@@ -18,6 +26,8 @@ export interface Reconciler {
 export const done = (): Result => ({ kind: 'done' });
 
 export const requeueAfter = (ms: number): Result => ({ kind: 'requeueAfter', ms });
+
+export const deferred = (ms: number): Result => ({ kind: 'deferred', ms });
 
 /**
  * Thrown when a pass was based on a view that moved on (a write refused with 409 Conflict):

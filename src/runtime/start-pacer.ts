@@ -55,6 +55,24 @@ export class StartPacer {
     return Math.max(0, Math.ceil(oldest + this.#windowMs - now));
   }
 
+  /**
+   * Milliseconds until a call may start when `ahead` calls start before it and none before
+   * `notBeforeMs` from now (a pause): the window's rule applied to the calls to come, so a
+   * burst the window still has room for costs nothing and each window after it costs one
+   * window. delayAfter(0) is delay().
+   */
+  delayAfter(ahead: number, notBeforeMs = 0): number {
+    const from = this.#clock.now() + Math.max(0, notBeforeMs);
+    if (!Number.isFinite(this.#cap)) return Math.max(0, Math.ceil(from - this.#clock.now()));
+    const cap = this.#cap;
+    const starts = this.#starts.slice(-cap);
+    // The j-th call to come starts one window after the start `cap` places before it.
+    const j = Math.max(0, Math.floor(ahead));
+    const earlier = starts[starts.length + (j % cap) - cap];
+    const first = earlier === undefined ? from : Math.max(from, earlier + this.#windowMs);
+    return Math.max(0, Math.ceil(first + Math.floor(j / cap) * this.#windowMs - this.#clock.now()));
+  }
+
   /** Counts a call that started now. */
   took(): void {
     if (!Number.isFinite(this.#cap)) return;

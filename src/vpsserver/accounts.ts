@@ -3,6 +3,8 @@
 // the number of resources. Tokens are held in memory only, keyed by a SHA-256 fingerprint that
 // is never logged either.
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { deferred, type Result } from '../runtime/index.ts';
 import { ObservationCache, type ObservationCacheOptions } from './observation-cache.ts';
 import type { ServerProvider } from './provider.ts';
 
@@ -25,6 +27,20 @@ export interface AccountsOptions {
   /** Server ids of this account whose observable state changed, and the names of those still there. */
   onServersChanged: (accountId: string, ids: number[], names: string[]) => void;
   onObservationError: (accountId: string, err: unknown, what: 'list' | 'get') => void;
+}
+
+/**
+ * The pass gives its worker back instead of waiting `ms` in the account's call budget for a
+ * `call` (paused by a 429's Retry-After, or a long line): the call is not queued, and the pass
+ * runs again when the budget should be ready, its backoff untouched. Waiting there instead, the
+ * passes of one throttled account held every worker while other accounts' passes queued.
+ */
+export function deferredPass(log: Logger, call: 'read' | 'write', ms: number): Result {
+  log.debug(
+    { call, waitMs: ms },
+    "the account's call budget would hold this pass; requeued for when it is ready",
+  );
+  return deferred(ms);
 }
 
 export class Accounts {

@@ -44,6 +44,12 @@ export interface ServerProvider {
   ): Promise<{ id: number; state: string }>;
   /** Resolves when the server is deleted or was already gone (404). */
   deleteServer(id: number, signal: AbortSignal): Promise<void>;
+  /**
+   * How long a read (list, detail) or a write made now would wait for its turn in the
+   * account's call budget, when that is long (over about 1 s: a 429's Retry-After, a long
+   * line); undefined: make it now. The pass then gives its worker back instead of waiting.
+   */
+  longWait(call: 'read' | 'write'): number | undefined;
 }
 
 /** What a failed provider call means for the pass that made it. */

@@ -7,7 +7,7 @@ import { describeKubeError, isConflict, isNotFound } from '../k8s/errors.ts';
 import type { EventType } from '../k8s/events.ts';
 import type { CustomResourceWriter } from '../k8s/vpsservers.ts';
 import { type Reconciler, type Result, StaleViewError } from '../runtime/index.ts';
-import type { Account, Accounts } from './accounts.ts';
+import { type Account, type Accounts, deferredPass } from './accounts.ts';
 import { type ActResult, act } from './act.ts';
 import { type ClaimPort, claimsToRelease, claimTarget, observedClaimNote, refusedAction } from './claims.ts';
 import { crashPoint } from './crash-points.ts';
@@ -74,6 +74,8 @@ interface Seen {
   stall?: StallMemory;
   /** Set when the account could not be listed even once. */
   unreachable?: ProviderFailure;
+  /** Set when the pass's first read would wait this long in the account's budget (see deferredPass). */
+  deferMs?: number;
 }
 
 /** How soon to look again after a write: the next pass plans on the overlaid answer. */
@@ -148,6 +150,7 @@ export class VpsServerReconciler implements Reconciler {
 
     // Observe: the resource, its credentials and the provider's view (one list per account).
     const seen = await this.#observe(vps);
+    if (seen.deferMs !== undefined) return deferredPass(log, 'read', seen.deferMs);
     if (seen.unreachable !== undefined)
       return this.#reportListFailure(vps, seen.credentials, seen.unreachable, log);
     const { credentials, account, stall } = seen;
@@ -180,7 +183,7 @@ export class VpsServerReconciler implements Reconciler {
     // Act: at most one provider write.
     const startedAt = this.#now();
     const acted = await this.#act(vps, action, account, signal);
-    if (acted === undefined) return { kind: 'done' };
+    if (acted === undefined || 'kind' in acted) return acted ?? { kind: 'done' };
     const result = withCredentialsSource(acted, credentials);
     this.#d.onAction?.(key, action, result.outcome.ok);
     logDecision(log, action, result, this.#now() - startedAt);
@@ -249,9 +252,19 @@ export class VpsServerReconciler implements Reconciler {
       ...(stall !== undefined && { stall }),
     };
     if (account === undefined || stall !== undefined) return seen;
+    // A pass waits for the account's first list, or a GET of its server, but not in a paused budget.
+    const deferMs = this.#readsFirst(vps, account) ? account.provider.longWait('read') : undefined;
+    if (deferMs !== undefined) return { ...seen, deferMs };
     // One list for every resource of the account.
     const unreachable = await this.#ensureObserved(account);
     return unreachable === undefined ? seen : { ...seen, unreachable };
+  }
+
+  /** Whether the pass reads before it plans: the account's first list, or #lookUpMissing's GET. */
+  #readsFirst(vps: VpsServer, account: Account): boolean {
+    const id = managedServerId(vps);
+    const unseen = id !== undefined && account.observation.get(id) === undefined;
+    return account.observation.snapshotAt === 0 || (unseen && !account.observation.provenGone(id));
   }
 
   /** Writes the status this pass ends with (only if it changed), then clears the markers it supersedes. */
@@ -364,13 +377,19 @@ export class VpsServerReconciler implements Reconciler {
     return ids;
   }
 
-  /** Runs the action; undefined when the object is gone (a metadata write answered 404). */
+  /**
+   * Runs the action; undefined when the object is gone (a metadata write answered 404). A
+   * write that would wait long in the account's budget is not queued, nor its marker written:
+   * the pass is deferred (see deferredPass).
+   */
   async #act(
     vps: VpsServer,
     action: Action,
     account: Account | undefined,
     signal: AbortSignal,
-  ): Promise<ActResult | undefined> {
+  ): Promise<ActResult | Result | undefined> {
+    const wait = PROVIDER_WRITES.has(action.type) ? account?.provider.longWait('write') : undefined;
+    if (wait !== undefined) return deferredPass(this.#d.logger.child({ key: keyOf(vps) }), 'write', wait);
     try {
       return await act(
         this.#actDeps(this.#d.logger.child({ key: keyOf(vps) })),

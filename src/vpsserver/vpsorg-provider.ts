@@ -25,6 +25,11 @@ export function vpsOrgProvider(
   const observe = <T>(fn: () => Promise<T>, signal: AbortSignal) =>
     budget.run(fn, { priority: callPriority.observe, flow: OBSERVATION_FLOW, signal });
   return {
+    // Asked with the same priority and flow the call would have (a write's flow is the pass's namespace).
+    longWait: (call) =>
+      call === 'write'
+        ? budget.longWait({ priority: callPriority.write })
+        : budget.longWait({ priority: callPriority.observe, flow: OBSERVATION_FLOW }),
     // Each page is one call of the budget: counted as one, a 100-page list would burst past
     // the provider's limit and draw 429s.
     listServers: (signal, onFirstRequest, resume) =>

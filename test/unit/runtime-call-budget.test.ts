@@ -2,6 +2,7 @@
 // vitest's fake timers (p-queue keeps its own Date.now/setTimeout, which they also fake).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CallBudget, callPriority } from '../../src/runtime/call-budget.ts';
+import { withCallFlow } from '../../src/runtime/call-flow.ts';
 import type { CallOutcome } from '../../src/runtime/metrics-hooks.ts';
 
 class Throttled extends Error {
@@ -165,5 +166,131 @@ describe('CallBudget', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(outcomes).toEqual(['ok', 'error', 'throttled', 'aborted']);
     expect(waits).toEqual([0, 0, 0]);
+  });
+});
+
+/** What a budget holds before it is asked how long a call would wait. */
+interface Held {
+  /** calls per second (default: no limit) */
+  rate?: number;
+  /** calls started just now */
+  started?: number;
+  /** ms of a Retry-After pause */
+  paused?: number;
+  /** calls waiting, as [priority, flow] */
+  waiting?: [number, string][];
+}
+
+async function holding(held: Held): Promise<CallBudget> {
+  const budget = new CallBudget({
+    concurrency: 100,
+    ...(held.rate !== undefined && { perInterval: held.rate, intervalMs: 1000 }),
+  });
+  for (let i = 0; i < (held.started ?? 0); i++) void budget.run(() => new Promise(() => {}));
+  await vi.advanceTimersByTimeAsync(0);
+  if (held.paused !== undefined) budget.pauseFor(held.paused);
+  for (const [priority, flow] of held.waiting ?? [])
+    void budget.run(() => new Promise(() => {}), { priority, flow }).catch(() => {});
+  return budget;
+}
+
+const { write, observe } = callPriority;
+const writes = (flow: string, n: number): [number, string][] =>
+  Array.from({ length: n }, () => [write, flow]);
+
+describe('CallBudget.expectedWait', () => {
+  it.each<[string, Held, { priority: number; flow: string }, number]>([
+    ['an idle budget without a rate starts a call at once', {}, { priority: write, flow: 'a' }, 0],
+    [
+      'a Retry-After pause holds it for what is left of the pause',
+      { paused: 5000 },
+      { priority: write, flow: 'a' },
+      5000,
+    ],
+    [
+      'a full rate window holds it until the window slides',
+      { rate: 2, started: 2 },
+      { priority: write, flow: 'a' },
+      1000,
+    ],
+    [
+      'a window with room for a burst starts it at once',
+      { rate: 10, started: 3, waiting: writes('a', 6) },
+      { priority: write, flow: 'a' },
+      0,
+    ],
+    [
+      'each window of calls ahead of it costs one window',
+      { rate: 2, started: 2, waiting: writes('a', 5) },
+      { priority: write, flow: 'a' },
+      3000,
+    ],
+    [
+      'calls ahead wait out the pause first',
+      { rate: 1, paused: 3000, waiting: writes('a', 2) },
+      { priority: write, flow: 'a' },
+      5000,
+    ],
+    [
+      'writes waiting anywhere go before an observation',
+      { rate: 1, started: 1, waiting: writes('a', 3) },
+      { priority: observe, flow: '(observation)' },
+      4000,
+    ],
+    [
+      'another flow waits for one turn of a busy flow, not its backlog',
+      { rate: 1, started: 1, waiting: writes('a', 5) },
+      { priority: write, flow: 'b' },
+      2000,
+    ],
+    [
+      'observations waiting do not go before a write',
+      {
+        rate: 1,
+        started: 1,
+        waiting: [
+          [observe, 'a'],
+          [observe, 'a'],
+        ],
+      },
+      { priority: write, flow: 'a' },
+      1000,
+    ],
+  ])('%s', async (_, held, options, want) => {
+    const budget = await holding(held);
+    expect(budget.expectedWait(options)).toBe(want);
+    budget.close();
+  });
+
+  it('takes the flow of the work running now when none is given', async () => {
+    const budget = await holding({ rate: 1, started: 1, waiting: writes('ns-a', 3) });
+    const inFlow = withCallFlow('ns-a', () => budget.expectedWait({ priority: write }));
+    const elsewhere = withCallFlow('ns-b', () => budget.expectedWait({ priority: write }));
+    expect([inFlow, elsewhere]).toEqual([4000, 2000]);
+  });
+});
+
+describe('CallBudget.longWait', () => {
+  it.each<[string, number, number | undefined]>([
+    ['a wait of up to 1 s is not long: the call is made and waits as before', 1000, undefined],
+    ['a longer wait is reported so the caller can come back after it', 1001, 1001],
+    ['a 30 s Retry-After is reported whole, not a fixed backoff', 30_000, 30_000],
+  ])('%s', async (_, pausedMs, want) => {
+    const budget = new CallBudget();
+    budget.pauseFor(pausedMs);
+    expect(budget.longWait({ priority: write })).toBe(want);
+  });
+
+  it('counts each long wait it reports as a deferral, and queues nothing', async () => {
+    let deferred = 0;
+    const budget = new CallBudget({
+      longWaitMs: 500,
+      metrics: { waiting() {}, waited() {}, called() {}, deferred: () => deferred++ },
+    });
+    budget.longWait();
+    budget.pauseFor(600);
+    budget.longWait();
+    budget.longWait();
+    expect([deferred, budget.waiting]).toEqual([2, 0]);
   });
 });

@@ -7,6 +7,7 @@ import { Controller } from '../../src/runtime/controller.ts';
 import type { ReconcileOutcome } from '../../src/runtime/metrics-hooks.ts';
 import { ExponentialFailureRateLimiter } from '../../src/runtime/rate-limiters.ts';
 import {
+  deferred,
   done,
   type Reconciler,
   type Result,
@@ -165,6 +166,38 @@ describe('Controller', () => {
     clock.advance(30_000);
     await settle();
     expect(at.map((t) => t - at[0]!)).toEqual([0, 30_000]);
+  });
+
+  it('runs a deferred key again after the delay it asks for, its backoff left as it was', async () => {
+    const at: number[] = [];
+    const { controller, clock } = setup(async () => {
+      at.push(clock.now());
+      if (at.length === 2) return deferred(5000);
+      if (at.length <= 3) throw new Error('throttled');
+      return done();
+    });
+    controller.start();
+    controller.queue.add('ns/a');
+    await settle();
+    for (const step of [1000, 5000, 2000]) {
+      clock.advance(step);
+      await settle();
+    }
+    // fail (1 s backoff), deferred 5 s, fail again: the second failure's 2 s, not a first one's 1 s.
+    expect(at.map((t) => t - at[0]!)).toEqual([0, 1000, 6000, 8000]);
+  });
+
+  it('gives the worker of a deferred pass to the next key at once', async () => {
+    const seen: string[] = [];
+    const { controller } = setup(async (key) => {
+      seen.push(key);
+      return key.startsWith('stormed/') ? deferred(60_000) : done();
+    });
+    controller.start();
+    for (let i = 0; i < 5; i++) controller.queue.add(`stormed/s${i}`);
+    controller.queue.add('calm/c');
+    await settle();
+    expect(seen.at(-1)).toBe('calm/c');
   });
 
   it('reports each pass to the metrics hook with its outcome', async () => {

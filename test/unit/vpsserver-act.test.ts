@@ -35,6 +35,7 @@ function world(fail?: unknown) {
     updateServer: (id, changes) => answer(`update ${id} ${JSON.stringify(changes)}`, { id }),
     powerAction: (id, verb) => answer(`${verb} ${id}`, { id, state: `${verb}ing` }),
     deleteServer: (id) => answer(`delete ${id}`, undefined),
+    longWait: () => undefined,
   };
   const observation = new ObservationCache({ listServers: async () => [], getServer: async () => undefined });
   const account: Account = { id: 'acct', provider, observation };
