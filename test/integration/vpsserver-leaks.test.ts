@@ -5,25 +5,21 @@
 // themselves (made before the resource, claimed, owned, being deleted) are the table of
 // test/unit/vpsserver-leaks.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type OperatorEnv, startEnv, TOKEN, type VpsObject } from '../support/operator-env.ts';
+import {
+  type OperatorEnv,
+  serverMadeOutside,
+  startEnv,
+  TOKEN,
+  type VpsObject,
+} from '../support/operator-env.ts';
 
 let env: OperatorEnv;
 afterEach(async () => {
   await env?.stop();
 });
 
-/** Creates a server directly at the provider, as a create whose answer was lost leaves one. */
-async function serverMadeAtVpsOrg(name: string, body: Record<string, unknown> = {}): Promise<number> {
-  const res = await fetch(`${env.sim.apiBaseUrl}/servers/`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, plan_id: 1, os_id: 5, location: 'us-west', ...body }),
-  });
-  expect(res.status).toBe(201);
-  const { id } = (await res.json()) as { id: number };
-  env.sim.state.finishTransitions();
-  return id;
-}
+const serverMadeAtVpsOrg = (name: string, body: Record<string, unknown> = {}) =>
+  serverMadeOutside(env, name, body);
 
 const leakedIds = (o: VpsObject | undefined): unknown =>
   (o?.status as { leakedServerIds?: number[] } | undefined)?.leakedServerIds;

@@ -1,25 +1,21 @@
 // Adoption, ObserveOnly, the paused annotation and drift: what the operator does with servers it
 // did not create, and with changes made at VPS.org behind its back.
 import { afterEach, describe, expect, it } from 'vitest';
-import { condition, isReady, type OperatorEnv, startEnv, TOKEN } from '../support/operator-env.ts';
+import {
+  condition,
+  isReady,
+  type OperatorEnv,
+  serverMadeOutside,
+  startEnv,
+} from '../support/operator-env.ts';
 
 let env: OperatorEnv;
 afterEach(async () => {
   await env?.stop();
 });
 
-/** Creates a server directly at the provider, as someone outside Kubernetes would. */
-async function serverMadeByHand(name: string, body: Record<string, unknown> = {}): Promise<number> {
-  const res = await fetch(`${env.sim.apiBaseUrl}/servers/`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, plan_id: 1, os_id: 5, location: 'us-west', ...body }),
-  });
-  expect(res.status).toBe(201);
-  const { id } = (await res.json()) as { id: number };
-  env.sim.state.finishTransitions();
-  return id;
-}
+const serverMadeByHand = (name: string, body: Record<string, unknown> = {}) =>
+  serverMadeOutside(env, name, body);
 
 describe('adoption and observation', () => {
   it('adopts an existing server named by spec.serverId without creating one', async () => {

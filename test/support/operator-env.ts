@@ -51,6 +51,27 @@ export const condition = (o: VpsObject | undefined, type: string) =>
 export const isReady = (o: VpsObject | undefined) => condition(o, 'Ready')?.status === 'True';
 
 /**
+ * Creates a server straight at the simulator's API, as someone outside Kubernetes would (or a
+ * create whose answer was lost leaves one), finished provisioning; returns its id.
+ */
+export async function serverMadeOutside(
+  env: OperatorEnv,
+  name: string,
+  body: Record<string, unknown> = {},
+): Promise<number> {
+  const res = await fetch(`${env.sim.apiBaseUrl}/servers/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name, plan_id: 1, os_id: 5, location: 'us-west', ...body }),
+  });
+  if (res.status !== 201)
+    throw new Error(`creating ${name} at the simulator: ${res.status} ${await res.text()}`);
+  const { id } = (await res.json()) as { id: number };
+  env.sim.state.finishTransitions();
+  return id;
+}
+
+/**
  * The operator flags every test world uses: the test namespace and its `vps-token` Secret, the
  * simulator, and intervals short enough for a sped-up clock. Later flags override these.
  */
