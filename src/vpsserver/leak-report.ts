@@ -46,6 +46,11 @@ const NOT_JUDGED: ReadonlySet<Action['type']> = new Set([
 
 const NONE: LeakDecision = { leaked: [], toDelete: [] };
 
+/** After a delete (or a pass whose write came first): the next pass sees it and goes on. */
+const AGAIN_SOON_MS = 50;
+/** After a failed delete: the leak is no emergency, the provider's trouble may be. */
+const AGAIN_AFTER_FAILURE_MS = 30_000;
+
 export class LeakReport {
   readonly #d: LeakReportDeps;
 
@@ -93,7 +98,8 @@ export class LeakReport {
 
   /**
    * With policy delete: deletes the oldest deletable leak, if this pass made no other provider
-   * write (at most one per pass) and the claim on the leak is ours. Returns whether it did.
+   * write (at most one per pass) and the claim on the leak is ours. Says when to look again:
+   * soon after a delete, after the budget's wait when it was too long, later after a failure.
    */
   async clean(
     vps: VpsServer,
@@ -101,19 +107,23 @@ export class LeakReport {
     action: Action,
     account: Account | undefined,
     signal: AbortSignal,
-  ): Promise<boolean> {
+  ): Promise<{ againInMs: number } | undefined> {
     const id = decision?.toDelete[0];
-    if (id === undefined || account === undefined || this.#d.options.policy !== 'delete') return false;
-    if (PROVIDER_WRITES.has(action.type)) return false;
+    if (id === undefined || account === undefined || this.#d.options.policy !== 'delete') return undefined;
+    // The write this pass made is its one; the next pass deletes.
+    if (PROVIDER_WRITES.has(action.type)) return { againInMs: AGAIN_SOON_MS };
+    // A throttled account's budget is not waited on in a worker (docs/design.md, change 15).
+    const wait = account.provider.longWait('write');
+    if (wait !== undefined) return { againInMs: wait };
     const got = (await this.#d.claims?.acquire(account.id, id, vps)) ?? { ok: true };
-    if (!got.ok) return false;
+    if (!got.ok) return undefined;
     const log = this.#d.logger.child({ key: keyOf(vps), serverId: id });
     try {
       await account.provider.deleteServer(id, signal);
     } catch (err) {
       log.warn({ err: providerFailure(err).message }, 'could not delete a leaked server; trying again later');
       this.#d.onDeleted?.(false);
-      return false;
+      return { againInMs: AGAIN_AFTER_FAILURE_MS };
     }
     account.observation.markDeleted(id);
     log.info('deleted a leaked server');
@@ -124,6 +134,6 @@ export class LeakReport {
       'LeakedServerDeleted',
       leakedServerDeletedMessage(id, this.#d.options.graceMs),
     );
-    return true;
+    return { againInMs: AGAIN_SOON_MS };
   }
 }

@@ -200,8 +200,8 @@ export class VpsServerReconciler implements Reconciler {
     const next = this.#next(vps, action, result, account);
     if (action.type === 'RemoveFinalizer')
       for (const c of this.#d.claims?.heldBy(vps.metadata.uid) ?? []) await this.#d.claims?.release(c);
-    const cleaned = (await this.#leaks?.clean(vps, leaks, action, account, signal)) ?? false;
-    return sooner(sooner(next, cleaned ? AFTER_WRITE_MS : undefined), leaks?.recheckInMs);
+    const cleaning = await this.#leaks?.clean(vps, leaks, action, account, signal);
+    return sooner(sooner(next, cleaning?.againInMs), leaks?.recheckInMs);
   }
 
   /**
