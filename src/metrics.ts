@@ -150,7 +150,12 @@ function budgetHooks(m: Instruments): OperatorMetrics['budget'] {
       waited: (s) => wait.observe({ account }, s),
       called: (outcome) => calls.inc({ account, outcome }),
       rate: (perSecond) => rate.set({ account }, Number.isFinite(perSecond) ? perSecond : -1),
-      deferred: () => deferred.inc({ account }),
+      // The wait histogram counts the deferred wait too: a pass held outside the budget is as
+      // late as one held inside it, and VpsProviderBudgetWaitHigh must still see it.
+      deferred: (seconds) => {
+        deferred.inc({ account });
+        wait.observe({ account }, seconds);
+      },
       flows: (lines) => {
         // A namespace whose line emptied goes back to 0 rather than keeping its last depth.
         for (const namespace of shown)

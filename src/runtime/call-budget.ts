@@ -221,7 +221,7 @@ export class CallBudget {
   longWait(options: Pick<CallOptions, 'priority' | 'flow'> = {}): number | undefined {
     const ms = this.expectedWait(options);
     if (ms <= this.#longWaitMs) return undefined;
-    this.#metrics.deferred?.();
+    this.#metrics.deferred?.(ms / 1000);
     return ms;
   }
 

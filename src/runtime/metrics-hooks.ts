@@ -43,8 +43,11 @@ export interface CallBudgetMetrics {
   rate?(perSecond: number): void;
   /** Calls waiting, by flow (namespace); a flow that is not listed has none. */
   flows?(waiting: ReadonlyMap<string, number>): void;
-  /** A caller did not queue its call because the wait was long (longWait), and comes back later. */
-  deferred?(): void;
+  /**
+   * A caller did not queue its call because the wait was long (longWait), and comes back after
+   * `seconds`: the change it carries is that late all the same.
+   */
+  deferred?(seconds: number): void;
 }
 
 export const noWorkQueueMetrics: WorkQueueMetrics = {

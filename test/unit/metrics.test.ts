@@ -17,6 +17,15 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 describe('metrics', () => {
+  it('counts a deferred pass, and its wait in the budget wait histogram', async () => {
+    const m = createMetrics();
+    m.budget('acct1').deferred?.(12);
+    const text = await m.registry.metrics();
+    expect(sample(text, 'vps_provider_budget_deferred_total', { account: 'acct1' })).toBe(1);
+    expect(sample(text, 'vps_provider_budget_wait_seconds_count', { account: 'acct1' })).toBe(1);
+    expect(sample(text, 'vps_provider_budget_wait_seconds_bucket', { account: 'acct1', le: '10' })).toBe(0);
+  });
+
   it('counts the leaked servers the cached VpsServers report, each id once per namespace', async () => {
     const m = createMetrics();
     m.setLeakedServersSource(() => [
